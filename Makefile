@@ -1,0 +1,28 @@
+# Mint Cloud — see README.md.
+PYTHON ?= python3
+PORT ?= 8069
+DB ?= mintcloud
+export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
+
+.PHONY: test test-plain run bench lint help
+
+help:
+	@echo "make run    start Odoo 17 with all addons and demo data on http://localhost:$(PORT)"
+	@echo "make test   run the plain suite, and the Odoo suites where 'import odoo' works"
+	@echo "make bench  benchmarks (render+apply vs Ansible, status collection, name check)"
+	@echo "make lint   ruff"
+
+test:
+	$(PYTHON) tests/run_suites.py
+
+test-plain:
+	MINTCLOUD_SKIP_ODOO=1 $(PYTHON) tests/run_suites.py
+
+run:
+	$(PYTHON) tests/run_suites.py serve $(PORT) $(DB)
+
+bench:
+	$(PYTHON) -m bench
+
+lint:
+	ruff check . && ruff format --check .

@@ -1,0 +1,143 @@
+"""Shared pieces of the benchmarks: paths, per-app variables, the fake API, timing.
+
+Every benchmark talks to a fresh :class:`tests.fakes.kube_api.FakeKubeServer`
+on 127.0.0.1, so numbers measure the client side plus the (pure Python) fake
+server, never a real cluster.
+"""
+
+import contextlib
+import math
+import pathlib
+import statistics
+import time
+
+from mintcloud.variables import Variables, generate_secret, load_vars_yml
+from tests.fakes.kube_api import FakeKubeServer
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+MANIFEST_DIR = ROOT / "kubernetes_manifest" / "static" / "manifests"
+DEMO_VARS = ROOT / "tests" / "data" / "demo_vars.yml"
+RESULTS_DIR = ROOT / "bench" / "results"
+
+#: The demo manifests in deploy order (reset-job.yaml is not deployed normally).
+DEPLOY_ORDER = (
+    "secret.yaml",
+    "filestore-pvc.yaml",
+    "postgres.yaml",
+    "odoo.yaml",
+    "ingress.yaml",
+)
+SECRET_NAMES = ("admin_password", "db_password")
+DOMAIN = "mint-cloud.ch"
+
+
+def app_names(count, prefix="bench"):
+    """``bench-0001``, ``bench-0002`` …: ``count`` distinct valid app names."""
+    return [f"{prefix}-{i:04d}" for i in range(1, count + 1)]
+
+
+def demo_manifests():
+    """``[(file name, template text)]`` of the deploy set, in deploy order."""
+    return [
+        (name, (MANIFEST_DIR / name).read_text(encoding="utf-8"))
+        for name in DEPLOY_ORDER
+    ]
+
+
+def base_variables():
+    """The demo variables of ``tests/data/demo_vars.yml``, passwords marked secret."""
+    text = DEMO_VARS.read_text(encoding="utf-8")
+    return load_vars_yml(text, secrets=SECRET_NAMES)
+
+
+def app_variables(base, name):
+    """``base`` with this app's name, namespace, host name and fresh passwords."""
+    variables = Variables(base)
+    variables["app_name"] = name
+    variables["namespace"] = name
+    variables["hostname"] = f"{name}.{DOMAIN}"
+    for secret in SECRET_NAMES:
+        variables.set(secret, generate_secret(), secret=True)
+    return variables
+
+
+@contextlib.contextmanager
+def fake_kube():
+    """A started, empty FakeKubeServer on 127.0.0.1 (stopped on exit)."""
+    server = FakeKubeServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def classify_request(record):
+    """``"discovery"``, ``"list"``, ``"get"`` or the lower-case method of a request.
+
+    ``record`` is a :class:`tests.fakes.kube_api.RequestRecord`.  A LIST is a
+    GET on a collection (``/apis/apps/v1/deployments``,
+    ``/api/v1/namespaces/x/secrets``); discovery is everything above the
+    resource level (``/version``, ``/api``, ``/apis/apps/v1``).
+    """
+    parts = [p for p in record.path.split("/") if p]
+    if parts[:1] == ["api"]:
+        rest = parts[2:]
+    elif parts[:1] == ["apis"]:
+        rest = parts[3:]
+    else:
+        return "discovery"
+    if not rest:
+        return "discovery"
+    if rest[0] == "namespaces" and len(rest) >= 3:
+        rest = rest[2:]
+    if record.method == "GET":
+        return "list" if len(rest) == 1 else "get"
+    return record.method.lower()
+
+
+def request_counts(records):
+    """``{category: count}`` of :func:`classify_request`, plus ``"total"``."""
+    counts = {"total": len(records)}
+    for record in records:
+        kind = classify_request(record)
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+def percentile(values, fraction):
+    """The ``fraction`` (0..1) percentile of ``values``, nearest-rank method."""
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    rank = min(max(math.ceil(fraction * len(ordered)), 1), len(ordered))
+    return ordered[rank - 1]
+
+
+def summary_us(samples_ns):
+    """``{"mean_us", "median_us", "p95_us", "max_us"}`` of nanosecond samples."""
+    to_us = [s / 1000 for s in samples_ns]
+    return {
+        "mean_us": statistics.fmean(to_us),
+        "median_us": statistics.median(to_us),
+        "p95_us": percentile(to_us, 0.95),
+        "max_us": max(to_us),
+    }
+
+
+def rate(count, seconds):
+    """``count / seconds``, 0 when no time passed."""
+    return count / seconds if seconds > 0 else 0.0
+
+
+class Stopwatch:
+    """Accumulates wall-clock time of ``with stopwatch:`` blocks."""
+
+    def __init__(self):
+        self.seconds = 0.0
+
+    def __enter__(self):
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.seconds += time.perf_counter() - self._start

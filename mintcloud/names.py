@@ -1,0 +1,191 @@
+"""App-name rules.
+
+A customer picks an app name ``$APP``; the platform serves it as
+``$APP.<domain>`` (production) and ``$APP-int.<domain>`` (integration), and
+uses it in Kubernetes object names.  The rules below keep both forms a valid
+DNS label (``NAME-int`` <= 63 characters) and reject anything that could be
+mistaken for something else (look-alike letters, punycode, reserved host
+names, YAML or template syntax).
+
+Input is never fixed silently: ``"Acme"`` is rejected with "use lowercase
+letters", not lowercased.
+
+Every rule has a stable code (see :data:`RULES`); :func:`check_app_name_codes`
+returns ``(code, message)`` pairs, :func:`check_app_name` only the messages,
+:func:`validate_app_name` raises :class:`AppNameError`.
+
+``taken`` may be a set (or frozenset, dict keys view, any
+``collections.abc.Set``/``Mapping``) of the lowercase names already used,
+an ``is_taken(name) -> bool`` callable, or any other iterable.  A set or a
+callable costs O(1) per check; any other iterable is copied into a set on
+every call (O(n)), so callers checking many names should pass a set.
+"""
+
+import collections.abc
+import unicodedata
+
+from mintcloud.errors import PermanentError
+
+DEFAULT_DOMAIN = "mint-cloud.ch"
+INT_SUFFIX = "-int"
+MIN_LENGTH = 3
+# A DNS label holds at most 63 characters; "NAME-int" must fit.
+MAX_LENGTH = 63 - len(INT_SUFFIX)
+
+DEFAULT_RESERVED = frozenset(
+    """
+    www mail smtp imap pop pop3 admin api app apps int staging test dev demo
+    status ftp ns1 ns2 mx webmail autoconfig autodiscover portal shop static
+    cdn support help billing kubernetes k8s odoo mint mint-cloud root
+    localhost
+    """.split()
+)
+
+#: Stable rule codes, in the order the rules are checked.
+RULES = (
+    "required",
+    "charset",
+    "start",
+    "end",
+    "length",
+    "double-hyphen",
+    "int-suffix",
+    "reserved",
+    "taken",
+)
+
+_ALLOWED = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+class AppNameError(PermanentError):
+    """An app name breaks one or more rules.
+
+    ``messages`` holds every violation, ``codes`` the matching rule codes.
+    """
+
+    def __init__(self, messages, codes=()):
+        self.messages = list(messages)
+        self.codes = list(codes)
+        super().__init__("Invalid app name: " + "; ".join(self.messages))
+
+
+def int_name(name):
+    """Name of the integration instance of app ``name``."""
+    return name + INT_SUFFIX
+
+
+def hostnames(name, domain=DEFAULT_DOMAIN):
+    """``(production host, integration host)`` of app ``name``."""
+    return f"{name}.{domain}", f"{int_name(name)}.{domain}"
+
+
+def describe_char(char):
+    """Human-readable, unambiguous description of one character."""
+    if char == " ":
+        return "a space"
+    if char.isascii() and char.isprintable():
+        return repr(char)
+    code = f"U+{ord(char):04X}"
+    name = unicodedata.name(char, "")
+    return f"{code} {name}" if name else f"{code} (control or unassigned character)"
+
+
+def _charset_message(name):
+    for position, char in enumerate(name, start=1):
+        if char in _ALLOWED:
+            continue
+        if "A" <= char <= "Z":
+            return (
+                f"use lowercase letters: {char!r} at position {position} is upper case"
+            )
+        return (
+            "use only lowercase letters a-z, digits 0-9 and '-': "
+            f"{describe_char(char)} at position {position} is not allowed"
+        )
+    return None
+
+
+def _is_taken_function(taken):
+    """Turn ``taken`` into a ``name -> bool`` function (see module doc)."""
+    if callable(taken):
+        return taken
+    if not isinstance(taken, (collections.abc.Set, collections.abc.Mapping)):
+        taken = {str(item).lower() for item in taken}
+    return taken.__contains__
+
+
+def _taken(name, taken):
+    """True when ``name`` or its ``-int`` form clashes with a used name."""
+    is_taken = _is_taken_function(taken)
+    lowered = name.lower()
+    candidates = [lowered, int_name(lowered)]
+    if lowered.endswith(INT_SUFFIX):
+        candidates.append(lowered[: -len(INT_SUFFIX)])
+    return any(is_taken(candidate) for candidate in candidates)
+
+
+def check_app_name_codes(name, taken=(), reserved=None, domain=DEFAULT_DOMAIN):
+    """Return every rule violation of ``name`` as ``(code, message)`` pairs.
+
+    An empty list means the name is valid.  ``reserved`` adds names to
+    :data:`DEFAULT_RESERVED` (it never removes any).  ``domain`` is only used
+    in messages.
+    """
+    if name is None or name is False or name == "":
+        return [("required", "an app name is required")]
+    if not isinstance(name, str):
+        raise TypeError(f"app name must be a string, not {type(name).__name__}")
+
+    problems = []
+    charset = _charset_message(name)
+    if charset:
+        problems.append(("charset", charset))
+    if not name[0].isalpha():
+        problems.append(("start", "must start with a letter"))
+    if not name[-1].isalnum():
+        problems.append(("end", "must end with a letter or a digit"))
+    if not MIN_LENGTH <= len(name) <= MAX_LENGTH:
+        problems.append(
+            (
+                "length",
+                f"must be {MIN_LENGTH} to {MAX_LENGTH} characters long "
+                f"(is {len(name)}), so that {int_name('NAME')}.{domain} stays a valid host name",
+            )
+        )
+    if "--" in name:
+        problems.append(
+            (
+                "double-hyphen",
+                "must not contain '--' (reserved for punycode such as 'xn--')",
+            )
+        )
+    lowered = name.lower()
+    if lowered.endswith(INT_SUFFIX):
+        problems.append(
+            (
+                "int-suffix",
+                f"must not end in '{INT_SUFFIX}': that suffix names the integration instance",
+            )
+        )
+    reserved_names = DEFAULT_RESERVED | frozenset(r.lower() for r in (reserved or ()))
+    if lowered in reserved_names:
+        problems.append(("reserved", f"'{lowered}' is reserved"))
+    if _taken(name, taken):
+        problems.append(("taken", "this name is already taken"))
+    return problems
+
+
+def check_app_name(name, taken=(), reserved=None, domain=DEFAULT_DOMAIN):
+    """Return every rule violation of ``name`` as an English message."""
+    return [
+        message
+        for _code, message in check_app_name_codes(name, taken, reserved, domain)
+    ]
+
+
+def validate_app_name(name, taken=(), reserved=None, domain=DEFAULT_DOMAIN):
+    """Raise :class:`AppNameError` unless ``name`` is valid; return ``name``."""
+    problems = check_app_name_codes(name, taken, reserved, domain)
+    if problems:
+        raise AppNameError([m for _c, m in problems], [c for c, _m in problems])
+    return name

@@ -1,0 +1,294 @@
+"""Run every test suite of Mint Cloud and say plainly which ran.
+
+``make test`` calls this script.  It runs
+
+1. the plain pytest suite of the core package (``tests/``) with coverage of
+   ``mintcloud`` (at least 90 % or the run fails), everywhere;
+2. the Odoo suites of the five addons, wherever ``import odoo`` works: a fresh
+   database is created, the addons are installed with demo data and their
+   tests (TransactionCase, HttpCase and tours) run with Odoo's own runner.
+
+It ends with one line saying what ran, e.g.
+``plain: 212 passed, 0 failed, 2 skipped; odoo: 37 passed, 0 failed``.
+The exit status is non-zero when any suite failed.
+
+Environment (all optional):
+
+``PGHOST``/``PGPORT``/``PGUSER``/``PGPASSWORD``
+    PostgreSQL for the Odoo suites (default host 127.0.0.1, libpq defaults
+    otherwise).
+``ODOO_TEST_TAGS``
+    passed to ``--test-tags`` (default: the five addons).
+``MINTCLOUD_SKIP_ODOO=1``
+    run the plain suite only.
+``MINTCLOUD_KEEP_DB=1``
+    keep the Odoo test database (it is dropped otherwise).
+"""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ADDONS = [
+    "kubernetes_manifest",
+    "kubernetes_app",
+    "website_sale_kubernetes",
+    "portal_kubernetes",
+    "mailgun_domain",
+]
+COVERAGE_MIN = 90
+
+# pytest's closing line, e.g. "=== 3 failed, 200 passed, 2 skipped in 9.1s ==="
+PYTEST_COUNT = re.compile(r"(\d+) (passed|failed|skipped|errors?|xfailed|xpassed)")
+# Odoo 17's closing line: "0 failed, 0 error(s) of 37 tests when loading database 'x'"
+ODOO_SUMMARY = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests")
+ODOO_BAD_LOG = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ")
+
+
+def _env():
+    env = dict(os.environ)
+    paths = [ROOT] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    # Debian's Chromium >= 128 ignores "--window-size=1366x768" as Odoo 17
+    # passes it; the wrapper in tests/browser fixes the argument.
+    env["PATH"] = os.path.join(ROOT, "tests", "browser") + os.pathsep + env["PATH"]
+    return env
+
+
+def run_plain():
+    """Run pytest on tests/; return (exit code, counts dict)."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "tests",
+        "-p",
+        "no:cacheprovider",
+        "--cov=mintcloud",
+        "--cov-report=term",
+        f"--cov-fail-under={COVERAGE_MIN}",
+    ]
+    print("$ " + " ".join(cmd), flush=True)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, text=True, bufsize=1
+    )
+    last = ""
+    for line in proc.stdout:
+        sys.stdout.write(line)
+        if re.search(r"\d+ (passed|failed|error)", line) and " in " in line:
+            last = line
+    code = proc.wait()
+    counts = {}
+    for number, what in PYTEST_COUNT.findall(last):
+        what = "errors" if what.startswith("error") else what
+        counts[what] = counts.get(what, 0) + int(number)
+    return code, counts
+
+
+def odoo_importable():
+    probe = subprocess.run(
+        [sys.executable, "-c", "import odoo, odoo.release"],
+        cwd="/",
+        capture_output=True,
+        env=_env(),
+    )
+    return probe.returncode == 0
+
+
+def _odoo_addons_path():
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, odoo; print(os.path.dirname(os.path.dirname(odoo.__file__)))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd="/",
+    ).stdout.strip()
+    paths = [os.path.join(out, "addons"), os.path.join(out, "odoo", "addons")]
+    return [p for p in paths if os.path.isdir(p)] + [ROOT]
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _pg_args():
+    env = os.environ
+    host = env.get("PGHOST", "127.0.0.1")
+    args = ["--db_host", host]
+    if env.get("PGPORT"):
+        args += ["--db_port", env["PGPORT"]]
+    if env.get("PGUSER"):
+        args += ["--db_user", env["PGUSER"]]
+    if env.get("PGPASSWORD"):
+        args += ["--db_password", env["PGPASSWORD"]]
+    return host, args
+
+
+def _pg_reachable(host):
+    cmd = ["pg_isready", "-h", host]
+    if os.environ.get("PGPORT"):
+        cmd += ["-p", os.environ["PGPORT"]]
+    if shutil.which("pg_isready") is None:
+        return True  # cannot tell; Odoo will say it
+    return subprocess.run(cmd, capture_output=True).returncode == 0
+
+
+def run_odoo():
+    """Install the addons into a fresh database and run their tests."""
+    host, pg_args = _pg_args()
+    if not _pg_reachable(host):
+        print(
+            f"PostgreSQL is not reachable on {host}: start it "
+            "(e.g. 'pg_ctlcluster 15 main start') or set PGHOST/PGPORT/PGUSER.",
+            flush=True,
+        )
+        return 1, {}
+    db = f"mintcloud_test_{os.getpid()}"
+    log_path = os.path.join(ROOT, ".odoo-test.log")
+    cmd = [
+        sys.executable,
+        "-c",
+        "import sys, odoo.cli; sys.argv[0] = 'odoo'; odoo.cli.main()",
+        "--database",
+        db,
+        *pg_args,
+        "--addons-path",
+        ",".join(_odoo_addons_path()),
+        "--init",
+        ",".join(ADDONS),
+        "--test-enable",
+        "--test-tags",
+        os.environ.get("ODOO_TEST_TAGS", ",".join(f"/{a}" for a in ADDONS)),
+        "--stop-after-init",
+        "--http-port",
+        str(_free_port()),
+        "--log-level",
+        "test",
+        "--max-cron-threads",
+        "0",
+    ]
+    print("$ odoo " + " ".join(cmd[3:]), flush=True)
+    started = time.time()
+    summary = None
+    bad_lines = []
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+        )
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            log.write(line)
+            match = ODOO_SUMMARY.search(line)
+            if match:
+                summary = tuple(int(n) for n in match.groups())
+            if ODOO_BAD_LOG.match(line):
+                bad_lines.append(line.rstrip())
+        code = proc.wait()
+    if not os.environ.get("MINTCLOUD_KEEP_DB"):
+        subprocess.run(
+            ["dropdb", "--if-exists", "-h", host, db],
+            capture_output=True,
+        )
+    print(f"odoo suite took {time.time() - started:.0f} s; log: {log_path}", flush=True)
+    if summary is None:
+        print("Odoo did not print its test summary: see the log above.")
+        return code or 1, {}
+    failed, errors, total = summary
+    counts = {"passed": total - failed - errors, "failed": failed, "errors": errors}
+    if bad_lines and not (failed or errors):
+        print("Odoo logged errors outside the tests:")
+        print("\n".join(bad_lines))
+        counts["errors"] = len(bad_lines)
+    bad = code != 0 or failed or errors or bad_lines
+    return (1 if bad else 0), counts
+
+
+def _fmt(counts):
+    text = f"{counts.get('passed', 0)} passed, {counts.get('failed', 0)} failed"
+    if counts.get("errors"):
+        text += f", {counts['errors']} errors"
+    if counts.get("skipped"):
+        text += f", {counts['skipped']} skipped"
+    return text
+
+
+def serve(port, database):
+    """Start Odoo with the five addons and demo data (``make run``)."""
+    if not odoo_importable():
+        print(
+            "Odoo 17 is not importable by this Python. Install it first, e.g.\n"
+            "  git clone -b 17.0 --depth 1 https://github.com/odoo/odoo ~/odoo17\n"
+            "  pip install -r ~/odoo17/requirements.txt 'setuptools<67'\n"
+            "  pip install --no-deps -e ~/odoo17 --config-settings editable_mode=compat\n"
+            "(see README.md, Prerequisites)."
+        )
+        return 1
+    host, pg_args = _pg_args()
+    if not _pg_reachable(host):
+        print(
+            f"PostgreSQL is not reachable on {host}: start it "
+            "(e.g. 'pg_ctlcluster 15 main start' or 'docker run -p 5432:5432 "
+            "-e POSTGRES_HOST_AUTH_METHOD=trust postgres:15') "
+            "or set PGHOST/PGPORT/PGUSER/PGPASSWORD."
+        )
+        return 1
+    cmd = [
+        sys.executable,
+        "-c",
+        "import sys, odoo.cli; sys.argv[0] = 'odoo'; odoo.cli.main()",
+        "--database",
+        database,
+        *pg_args,
+        "--addons-path",
+        ",".join(_odoo_addons_path()),
+        "--init",
+        ",".join(ADDONS),
+        "--http-port",
+        str(port),
+    ]
+    print(
+        f"Odoo starts on http://localhost:{port} (database {database!r}, admin/admin)"
+    )
+    return subprocess.call(cmd, cwd=ROOT, env=_env())
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:
+        port = int(argv[1]) if len(argv) > 1 else 8069
+        database = argv[2] if len(argv) > 2 else "mintcloud"
+        return serve(port, database)
+    plain_code, plain = run_plain()
+    parts = [f"plain: {_fmt(plain)}"]
+    code = plain_code
+    if os.environ.get("MINTCLOUD_SKIP_ODOO"):
+        parts.append("odoo: skipped (MINTCLOUD_SKIP_ODOO is set)")
+    elif not odoo_importable():
+        parts.append("odoo: skipped (odoo not importable)")
+    else:
+        odoo_code, odoo = run_odoo()
+        parts.append(f"odoo: {_fmt(odoo)}")
+        code = code or odoo_code
+    print("; ".join(parts), flush=True)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
