@@ -9,6 +9,8 @@ import contextlib
 import math
 import pathlib
 import statistics
+import sys
+import threading
 import time
 
 from mintcloud.variables import Variables, generate_secret, load_vars_yml
@@ -61,10 +63,59 @@ def app_variables(base, name):
     return variables
 
 
+class ServerClock:
+    """Wall-clock time the fake spends answering requests (its share of a run).
+
+    The fake runs in this process, so its work competes with the client for
+    the GIL; subtracting this time from a run gives the client-side cost.
+    """
+
+    def __init__(self, server):
+        self.seconds = 0.0
+        self._lock = threading.Lock()
+        handle = server.handle
+
+        def timed_handle(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return handle(*args, **kwargs)
+            finally:
+                with self._lock:
+                    self.seconds += time.perf_counter() - start
+
+        server.handle = timed_handle
+
+    def reset(self):
+        with self._lock:
+            self.seconds = 0.0
+
+
+def _quiet_handle_error(original):
+    """socketserver's handle_error without the traceback for a peer's reset.
+
+    A client that drops a keep-alive connection with an unread response in
+    flight makes the handler thread see ECONNRESET; that is not a failure of
+    the benchmark and would only clutter its output.
+    """
+
+    def handle_error(request, client_address):
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        original(request, client_address)
+
+    return handle_error
+
+
 @contextlib.contextmanager
 def fake_kube():
-    """A started, empty FakeKubeServer on 127.0.0.1 (stopped on exit)."""
+    """A started, empty FakeKubeServer on 127.0.0.1 (stopped on exit).
+
+    The server gets a :class:`ServerClock` as its ``bench_clock`` attribute.
+    """
     server = FakeKubeServer().start()
+    httpd = server._httpd
+    httpd.handle_error = _quiet_handle_error(httpd.handle_error)
+    server.bench_clock = ServerClock(server)
     try:
         yield server
     finally:

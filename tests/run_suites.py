@@ -32,6 +32,7 @@ import socket
 import subprocess
 import sys
 import time
+from importlib import metadata
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ADDONS = [
@@ -100,8 +101,8 @@ def odoo_importable():
     return probe.returncode == 0
 
 
-def _odoo_addons_path():
-    out = subprocess.run(
+def _odoo_root():
+    return subprocess.run(
         [
             sys.executable,
             "-c",
@@ -112,6 +113,10 @@ def _odoo_addons_path():
         check=True,
         cwd="/",
     ).stdout.strip()
+
+
+def _odoo_addons_path():
+    out = _odoo_root()
     paths = [os.path.join(out, "addons"), os.path.join(out, "odoo", "addons")]
     return [p for p in paths if os.path.isdir(p)] + [ROOT]
 
@@ -269,8 +274,69 @@ def serve(port, database):
     return subprocess.call(cmd, cwd=ROOT, env=_env())
 
 
+# The OCA addons as wheels from PyPI.  They declare a dependency on the
+# "odoo" distribution, whose Odoo 17 setup.py asks for Debian build tools
+# (python3-stdeb) pip cannot install: so --no-deps (their only Python
+# dependency, requests, comes with Odoo).
+OCA_ADDONS = [
+    "odoo-addon-queue_job>=17.0,<17.1",
+    "odoo-addon-subscription_oca>=17.0,<17.1",
+]
+ODOO_TEST_REQUIREMENTS = ["websocket-client"]  # Odoo's browser tests (tours)
+
+
+def install_deps():
+    """Install the project's requirements without breaking Odoo's pins.
+
+    Where Odoo is importable, every installed distribution is pinned to its
+    installed version (and Odoo's requirements.txt is added when there is
+    one), so e.g. Werkzeug stays at 2.0 for Odoo 17; the OCA addons come from
+    PyPI as ``odoo-addon-*`` wheels.  Debian's Chromium is installed for the
+    tours when it is missing and apt-get can be used.
+    """
+    cmd = [sys.executable, "-m", "pip", "install", "-q", "-r", "requirements.txt"]
+    if odoo_importable():
+        pins = sorted(
+            {
+                f"{dist.metadata['Name']}=={dist.version}"
+                for dist in metadata.distributions()
+                if dist.metadata["Name"]
+            }
+        )
+        constraints = os.path.join(ROOT, ".odoo-constraints.txt")
+        with open(constraints, "w") as fh:
+            fh.write("\n".join(pins) + "\n")
+        cmd += ["-c", constraints, *ODOO_TEST_REQUIREMENTS]
+        odoo_requirements = os.path.join(_odoo_root(), "requirements.txt")
+        if os.path.isfile(odoo_requirements):
+            cmd += ["-c", odoo_requirements]
+        if not _browser() and shutil.which("apt-get") and os.geteuid() == 0:
+            print("Installing Debian's chromium for Odoo's browser tests", flush=True)
+            subprocess.run(["apt-get", "update", "-qq"], check=False)
+            subprocess.run(
+                ["apt-get", "install", "-y", "-qq", "chromium"],
+                check=False,
+                env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"),
+            )
+        if not _browser():
+            print("No Chromium found: Odoo will skip its browser tours.", flush=True)
+    print("$ " + " ".join(cmd), flush=True)
+    code = subprocess.call(cmd, cwd=ROOT)
+    if not code and odoo_importable():
+        oca = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", *OCA_ADDONS]
+        print("$ " + " ".join(oca), flush=True)
+        code = subprocess.call(oca, cwd=ROOT)
+    return code
+
+
+def _browser():
+    return any(shutil.which(name) for name in ("chromium", "chromium-browser"))
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["deps"]:
+        return install_deps()
     if argv[:1] == ["serve"]:
         port = int(argv[1]) if len(argv) > 1 else 8069
         database = argv[2] if len(argv) > 2 else "mintcloud"
