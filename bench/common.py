@@ -14,7 +14,7 @@ import threading
 import time
 
 from mintcloud.variables import Variables, generate_secret, load_vars_yml
-from tests.fakes.kube_api import FakeKubeServer
+from tests.fakes.kube_api import FakeKubeServer, _Handler
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 MANIFEST_DIR = ROOT / "kubernetes_manifest" / "static" / "manifests"
@@ -64,38 +64,45 @@ def app_variables(base, name):
 
 
 class ServerClock:
-    """Wall-clock time the fake spends answering requests (its share of a run).
+    """Wall-clock time the fake spends serving requests (its share of a run).
 
-    The fake runs in this process, so its work competes with the client for
-    the GIL; subtracting this time from a run gives the client-side cost.
+    Counted per request from the parsed request line to the sent response:
+    body parsing (YAML for server-side apply), the store and the JSON answer.
+    The fake runs in this process, so it competes with the client for the
+    GIL; subtracting this time from a run gives the client-side cost.
     """
 
-    def __init__(self, server):
+    def __init__(self):
         self.seconds = 0.0
         self._lock = threading.Lock()
-        handle = server.handle
 
-        def timed_handle(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return handle(*args, **kwargs)
-            finally:
-                with self._lock:
-                    self.seconds += time.perf_counter() - start
-
-        server.handle = timed_handle
+    def add(self, seconds):
+        with self._lock:
+            self.seconds += seconds
 
     def reset(self):
         with self._lock:
             self.seconds = 0.0
 
 
+class _TimedHandler(_Handler):
+    """The fake's request handler, timing each request on the server's clock."""
+
+    def _serve(self):
+        start = time.perf_counter()
+        try:
+            super()._serve()
+        finally:
+            self.server.fake.bench_clock.add(time.perf_counter() - start)
+
+
 def _quiet_handle_error(original):
     """socketserver's handle_error without the traceback for a peer's reset.
 
-    A client that drops a keep-alive connection with an unread response in
-    flight makes the handler thread see ECONNRESET; that is not a failure of
-    the benchmark and would only clutter its output.
+    When a client closes a keep-alive connection whose last response it did
+    not read (urllib3 then discards the connection), the kernel resets it
+    and the handler thread waiting for the next request sees ECONNRESET;
+    that is not a failure of the benchmark and would only clutter its output.
     """
 
     def handle_error(request, client_address):
@@ -112,10 +119,12 @@ def fake_kube():
 
     The server gets a :class:`ServerClock` as its ``bench_clock`` attribute.
     """
-    server = FakeKubeServer().start()
-    httpd = server._httpd
+    server = FakeKubeServer()
+    server.bench_clock = ServerClock()
+    server.start()
+    httpd = server._httpd  # no request has come in yet: swap in the timed handler
+    httpd.RequestHandlerClass = _TimedHandler
     httpd.handle_error = _quiet_handle_error(httpd.handle_error)
-    server.bench_clock = ServerClock(server)
     try:
         yield server
     finally:
@@ -146,12 +155,21 @@ def classify_request(record):
     return record.method.lower()
 
 
+APPLY_PATCH = "application/apply-patch+yaml"
+
+
 def request_counts(records):
-    """``{category: count}`` of :func:`classify_request`, plus ``"total"``."""
-    counts = {"total": len(records)}
+    """``{category: count}`` of :func:`classify_request`, plus ``"total"``.
+
+    ``"server_side_apply"`` counts the PATCH requests that are server-side
+    applies (content type ``application/apply-patch+yaml``).
+    """
+    counts = {"total": len(records), "server_side_apply": 0}
     for record in records:
         kind = classify_request(record)
         counts[kind] = counts.get(kind, 0) + 1
+        if record.method == "PATCH" and record.content_type == APPLY_PATCH:
+            counts["server_side_apply"] += 1
     return counts
 
 

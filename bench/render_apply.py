@@ -79,5 +79,6 @@ def report(result):
         f"  render: {r['render_s']:.2f} s ({r['render_apps_per_s']:.0f} apps/s)   "
         f"apply: {r['apply_s']:.2f} s ({r['apply_apps_per_s']:.1f} apps/s, "
         f"of which fake server {r['fake_server_s']:.2f} s)   "
-        f"requests: {r['requests']['total']} ({r['requests_per_app']:.1f}/app)",
+        f"requests: {r['requests']['total']} ({r['requests_per_app']:.1f}/app, "
+        f"{r['requests']['server_side_apply']} server-side apply)",
     ]

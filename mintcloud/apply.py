@@ -256,12 +256,15 @@ def _ensure_namespace(dyn, namespace, dry_run):
             "kind": "Namespace",
             "metadata": {"name": namespace, "labels": {MANAGED_BY_LABEL: MANAGED_BY}},
         }
-        call(
-            describe("Namespace", namespace),
-            resource.create,
-            body=body,
-            dry_run="All" if dry_run else None,
-            serialize=False,
+        # Read the answer: an unread raw response costs the pooled connection.
+        read_json(
+            call(
+                describe("Namespace", namespace),
+                resource.create,
+                body=body,
+                dry_run="All" if dry_run else None,
+                serialize=False,
+            )
         )
     except KubePermanentError as err:
         if err.status == 409 and err.reason == "AlreadyExists":
@@ -399,13 +402,15 @@ def _delete(resource, kind, api_version, meta, dry_run):
         res.message = "dry run: would be deleted"
         return res
     try:
-        call(
-            describe(kind, name, namespace),
-            resource.delete,
-            name=name,
-            namespace=namespace,
-            propagation_policy="Background",
-            serialize=False,
+        read_json(
+            call(
+                describe(kind, name, namespace),
+                resource.delete,
+                name=name,
+                namespace=namespace,
+                propagation_policy="Background",
+                serialize=False,
+            )
         )
     except KubePermanentError as err:
         if err.status != 404:  # already gone: fine
