@@ -10,6 +10,14 @@
     "license": "AGPL-3",
     "depends": ["base", "mail"],
     "external_dependencies": {"python": ["mintcloud"]},
-    "data": [],
+    "data": [
+        "security/kubernetes_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_config_parameter.xml",
+        "views/kubernetes_manifest_views.xml",
+        "views/menus.xml",
+    ],
+    "demo": ["demo/kubernetes_manifest_demo.xml"],
+    "application": True,
     "installable": True,
 }

@@ -84,7 +84,7 @@ def fetch_manifest(
     :func:`redact_url`.
     """
     safe_url = redact_url(url)
-    _check_scheme(url, safe_url)
+    check_url(url, safe_url)
     own_session = session is None
     session = session or requests.Session()
     headers = {"Accept": ACCEPT}
@@ -252,7 +252,13 @@ def preview_documents(text):
 # --- download ------------------------------------------------------------------
 
 
-def _check_scheme(url, safe_url):
+def check_url(url, safe_url=None):
+    """Raise :class:`PermanentFetchError` unless ``url`` is an http(s) URL with a host.
+
+    ``safe_url`` is the form shown in the message (default: the URL with
+    credentials and query removed).
+    """
+    safe_url = redact_url(url) if safe_url is None else safe_url
     try:
         parts = urllib.parse.urlsplit(str(url))
     except ValueError:

@@ -650,3 +650,11 @@ def test_preview_documents():
     ]
     assert preview_documents("") == []
     assert preview_documents(None) == []
+
+
+def test_check_url_rejects_other_schemes_without_showing_credentials():
+    fetch.check_url("https://example.com/x.yaml")  # fine: no exception
+    with pytest.raises(PermanentFetchError) as info:
+        fetch.check_url("ftp://user:secret@example.com/x.yaml")
+    assert "only http and https URLs are allowed" in str(info.value)
+    assert "secret" not in str(info.value)

@@ -1,1 +1,2 @@
 from . import test_demo_manifests
+from . import test_kubernetes_manifest

@@ -58,6 +58,39 @@ class TestDemoManifests(TransactionCase):
         self.assertIn("Deployment", [doc["kind"] for doc in preview])
 
 
+class TestDemoRecords(TransactionCase):
+    """The demo manifests are loaded with their templates at install."""
+
+    def setUp(self):
+        super().setUp()
+        if not self.env.ref("kubernetes_manifest.manifest_demo_odoo", False):
+            self.skipTest("installed without demo data")
+
+    def test_demo_manifests_have_content_after_install(self):
+        Manifest = self.env["kubernetes.manifest"]
+        deploy = Manifest.search([("kind", "=", "deploy")])
+        xmlids = [f"manifest_demo_{name.replace('-', '_')}" for name in DEPLOY_SET]
+        expected = [self.env.ref(f"kubernetes_manifest.{xmlid}") for xmlid in xmlids]
+        self.assertEqual(
+            [m for m in deploy if m in expected], expected, "applied in this order"
+        )
+        reset = self.env.ref("kubernetes_manifest.manifest_demo_reset_job")
+        self.assertEqual(reset.kind, "reset")
+        for manifest in [*expected, reset]:
+            self.assertFalse(manifest.fetch_error, manifest.name)
+            self.assertEqual(manifest.etag, manifest.sha256)
+            self.assertTrue(manifest.fetched_at)
+        self.assertEqual(expected[0].content, _manifest("secret"))
+
+    def test_preview_of_the_odoo_manifest(self):
+        odoo = self.env.ref("kubernetes_manifest.manifest_demo_odoo")
+        self.assertEqual(odoo.name, "Odoo: Deployment and Services")
+        self.assertEqual(odoo.document_count, 3)
+        self.assertEqual(odoo.document_preview.count("<td>Service</td>"), 2)
+        self.assertEqual(odoo.document_preview.count("<td>Deployment</td>"), 1)
+        self.assertIn("{{ app_name }}-websocket", odoo.document_preview)
+
+
 @tagged("post_install", "-at_install")
 class TestManifestsServed(HttpCase):
     def test_static_manifest_is_served_to_anonymous_clients(self):
