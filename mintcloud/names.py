@@ -22,6 +22,7 @@ every call (O(n)), so callers checking many names should pass a set.
 """
 
 import collections.abc
+import hashlib
 import unicodedata
 
 from mintcloud.errors import PermanentError
@@ -77,6 +78,25 @@ def int_name(name):
 def hostnames(name, domain=DEFAULT_DOMAIN):
     """``(production host, integration host)`` of app ``name``."""
     return f"{name}.{domain}", f"{int_name(name)}.{domain}"
+
+
+#: Longest resource prefix: leaves room for the longest suffix a manifest adds
+#: ("-websocket", "-reset-<id>") within Kubernetes' 52/63-character name limits.
+RESOURCE_PREFIX_MAX = 40
+
+
+def resource_prefix(app_name, max_length=RESOURCE_PREFIX_MAX):
+    """The start of the names of an app's Kubernetes objects.
+
+    The app name itself when it is short enough; otherwise its first
+    characters, a dash and 8 hex digits of its SHA-1, so that two long names
+    (``x…x`` and ``x…x-int`` in one namespace) never share a prefix and
+    Ansible's ``hash('sha1')`` gives the same value.
+    """
+    if len(app_name) <= max_length:
+        return app_name
+    digest = hashlib.sha1(app_name.encode()).hexdigest()[:8]
+    return f"{app_name[: max_length - 9].rstrip('-')}-{digest}"
 
 
 def describe_char(char):

@@ -6,6 +6,7 @@ import pathlib
 import pytest
 
 from mintcloud import names
+from mintcloud.appvars import builtin_variables
 from mintcloud.errors import PermanentError
 from mintcloud.names import (
     AppNameError,
@@ -15,6 +16,8 @@ from mintcloud.names import (
     int_name,
     validate_app_name,
 )
+from mintcloud.render import render_manifests
+from mintcloud.validate import validate_documents
 
 CORPUS_FILE = pathlib.Path(__file__).parent / "data" / "hostile_names.txt"
 
@@ -221,3 +224,45 @@ def test_length_message_mentions_domain():
     (message,) = check_app_name("ab", domain="example.org")
     assert message.startswith("must be 3 to 59 characters long (is 2)")
     assert "NAME-int.example.org" in message
+
+
+def test_resource_prefix_keeps_short_names_and_shortens_long_ones_uniquely():
+    assert names.resource_prefix("acme") == "acme"
+    long_prod = "a" * 59
+    prod, int_ = (
+        names.resource_prefix(long_prod),
+        names.resource_prefix(long_prod + "-int"),
+    )
+    assert (
+        len(prod) <= names.RESOURCE_PREFIX_MAX
+        and len(int_) <= names.RESOURCE_PREFIX_MAX
+    )
+    assert prod != int_
+    assert prod.startswith("a" * 31 + "-")
+
+
+def test_demo_manifests_fit_kubernetes_name_limits_for_the_longest_names():
+    """59 characters (and its -int app) render to valid object names."""
+    folder = (
+        pathlib.Path(__file__).parent.parent / "kubernetes_manifest/static/manifests"
+    )
+    prod = "a" * 59
+    for app, env, files in [
+        (prod, "prod", ["secret", "filestore-pvc", "postgres", "odoo", "ingress"]),
+        (prod + "-int", "int", ["secret", "postgres", "odoo", "ingress", "reset-job"]),
+    ]:
+        variables = builtin_variables(
+            app,
+            f"{app}.mint-cloud.ch",
+            env,
+            prod,
+            "x@example.com",
+            prod_app_name=prod if env == "int" else None,
+        )
+        variables.update(
+            admin_password="p" * 32, db_password="q" * 32, reset_id="k3x9a2b1"
+        )
+        docs = render_manifests(
+            [(f, (folder / f"{f}.yaml").read_text()) for f in files], variables
+        )
+        assert validate_documents(docs) == []

@@ -485,7 +485,7 @@ def test_demo_manifest_missing_variable_is_reported():
     with pytest.raises(RenderError) as info:
         render_manifests([manifest(n) for n in DEMO], minimal)
     assert info.value.manifest == "secret.yaml" and info.value.variable == "db_password"
-    assert info.value.line == 20
+    assert info.value.line == 23
 
 
 def test_reset_job_requires_an_integration_app():
