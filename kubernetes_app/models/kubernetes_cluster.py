@@ -1,0 +1,164 @@
+# Copyright 2026 Mint Cloud
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Kubernetes clusters the apps are deployed to.
+
+A cluster without a connection works in dry-run mode: deployments are
+rendered, validated and recorded, nothing is sent.  The kubeconfig is
+readable by Kubernetes managers only and never appears in a message.
+"""
+
+import re
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from mintcloud.errors import KubePermanentError, MintCloudError
+from mintcloud.kube import api_client, server_version
+from mintcloud.names import DEFAULT_DOMAIN
+from mintcloud.validate import DEFAULT_KUBERNETES_VERSION, resolve_version
+
+# Lowercase DNS labels, at least two: "mint-cloud.ch".
+_DOMAIN = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$")
+
+CONNECTIONS = [
+    ("dry_run", "None (dry-run)"),
+    ("kubeconfig", "Kubeconfig"),
+    ("in_cluster", "In-cluster service account"),
+]
+
+
+class KubernetesCluster(models.Model):
+    _name = "kubernetes.cluster"
+    _description = "Kubernetes Cluster"
+    _order = "name, id"
+
+    name = fields.Char(required=True)
+    domain = fields.Char(
+        string="Base Domain",
+        required=True,
+        default=DEFAULT_DOMAIN,
+        help="Apps are served as <app name>.<base domain>.",
+    )
+    connection = fields.Selection(
+        CONNECTIONS,
+        required=True,
+        default="dry_run",
+        help="Without a connection deployments are rendered, validated and "
+        "recorded, but nothing is sent to a cluster.",
+    )
+    kubeconfig = fields.Text(
+        groups="kubernetes_manifest.group_kubernetes_manager",
+        help="The kubeconfig file (YAML) used to reach the API server; its "
+        "current context is used.",
+    )
+    kubernetes_version = fields.Char(
+        required=True,
+        default=DEFAULT_KUBERNETES_VERSION,
+        help="Kubernetes version whose schemas validate the rendered documents "
+        "before they are applied, e.g. 1.29.",
+    )
+    active = fields.Boolean(default=True)
+    is_dry_run = fields.Boolean(
+        string="Dry-run", compute="_compute_is_dry_run", store=True
+    )
+    app_ids = fields.One2many("kubernetes.app", "cluster_id", string="Apps")
+    app_count = fields.Integer(compute="_compute_app_count", string="Apps Count")
+
+    _sql_constraints = [
+        ("name_uniq", "unique(name)", "A cluster with this name already exists."),
+    ]
+
+    # ------------------------------------------------------------------
+    # Compute and constraints
+    # ------------------------------------------------------------------
+
+    @api.depends("connection")
+    def _compute_is_dry_run(self):
+        for cluster in self:
+            cluster.is_dry_run = cluster.connection == "dry_run"
+
+    def _compute_app_count(self):
+        counts = dict(
+            self.env["kubernetes.app"]._read_group(
+                [("cluster_id", "in", self.ids)], ["cluster_id"], ["__count"]
+            )
+        )
+        for cluster in self:
+            cluster.app_count = counts.get(cluster, 0)
+
+    @api.constrains("kubernetes_version")
+    def _check_kubernetes_version(self):
+        for cluster in self:
+            try:
+                resolve_version(cluster.kubernetes_version)
+            except MintCloudError as error:
+                raise ValidationError(str(error)) from None
+
+    @api.constrains("domain")
+    def _check_domain(self):
+        for cluster in self:
+            if not _DOMAIN.match(cluster.domain or ""):
+                raise ValidationError(
+                    _("%(domain)s is not a valid base domain.", domain=cluster.domain)
+                )
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_test_connection(self):
+        """Ask the API server for its version; show it or the exact error."""
+        self.ensure_one()
+        if self.is_dry_run:
+            ok, message = (
+                False,
+                _("This cluster has no connection: it works in dry-run mode."),
+            )
+        else:
+            try:
+                with self._api_client() as client:
+                    version = server_version(client)
+            except MintCloudError as error:
+                ok, message = False, str(error)
+            else:
+                ok, message = (
+                    True,
+                    _("Connected: Kubernetes %(version)s.", version=version),
+                )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Test connection: %(name)s", name=self.name),
+                "message": message,
+                "type": "success" if ok else "danger",
+                "sticky": not ok,
+            },
+        }
+
+    def action_view_apps(self):
+        self.ensure_one()
+        action = self.env["ir.actions.actions"]._for_xml_id(
+            "kubernetes_app.kubernetes_app_action"
+        )
+        action["domain"] = [("cluster_id", "=", self.id)]
+        action["context"] = {"default_cluster_id": self.id}
+        return action
+
+    # ------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------
+
+    def _api_client(self):
+        """A new API client for this cluster (close it after use).
+
+        Raises the core's KubePermanentError when the connection is missing
+        or unusable; the message never quotes the kubeconfig.
+        """
+        self.ensure_one()
+        cluster = self.sudo()
+        if cluster.connection == "in_cluster":
+            return api_client(in_cluster=True)
+        if cluster.connection == "kubeconfig":
+            return api_client(kubeconfig=cluster.kubeconfig or None)
+        raise KubePermanentError(f"Cluster {self.name} has no connection (dry-run)")

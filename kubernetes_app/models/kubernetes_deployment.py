@@ -1,0 +1,399 @@
+# Copyright 2026 Mint Cloud
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Deployments: one record per run of an app (create, apply, update, reset,
+status), executed as a queue job.
+
+The job is idempotent and re-checks on entry that it is still needed.  A
+transient fault (fetch or API: timeout, 429, 5xx) raises RetryableJobError
+so queue_job runs the whole deployment again later; after the last attempt
+the deployment fails.  A permanent fault fails the deployment at once with
+the API's message.  Messages, the rendered documents and the log never
+contain secret values.
+"""
+
+import logging
+
+import yaml
+
+from odoo import _, api, fields, models
+
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import identity_exact
+
+from mintcloud.apply import apply_app
+from mintcloud.appstate import (
+    DEPLOY_PRUNE_KINDS,
+    failure_message,
+    job_names,
+    new_reset_id,
+    result_rows,
+    summary,
+)
+from mintcloud.errors import MintCloudError, TransientError
+from mintcloud.redact import redact_documents, redact_text
+from mintcloud.render import render_manifests
+from mintcloud.status import collect_status
+from mintcloud.validate import check_documents
+
+_logger = logging.getLogger(__name__)
+
+CHANNEL = "root.kubernetes"
+MAX_RETRIES = 5
+TRIGGERS = [
+    ("create", "Create"),
+    ("apply", "Apply"),
+    ("update", "Update"),
+    ("reset", "Reset"),
+    ("status", "Check status"),
+]
+STATES = [
+    ("queued", "Queued"),
+    ("running", "Running"),
+    ("done", "Done"),
+    ("failed", "Failed"),
+    ("dry_run", "Dry run"),
+]
+_JOB_ENDED = ("done", "failed", "cancelled")
+
+
+class KubernetesDeployment(models.Model):
+    _name = "kubernetes.deployment"
+    _description = "Kubernetes Deployment"
+    _order = "id desc"
+
+    app_id = fields.Many2one(
+        "kubernetes.app", string="App", required=True, ondelete="cascade", index=True
+    )
+    cluster_id = fields.Many2one(related="app_id.cluster_id", store=True)
+    environment = fields.Selection(related="app_id.environment")
+    trigger = fields.Selection(TRIGGERS, required=True, readonly=True)
+    state = fields.Selection(STATES, required=True, default="queued", readonly=True)
+    dry_run = fields.Boolean(
+        readonly=True,
+        help="Rendered and validated only: the cluster has no connection.",
+    )
+    started_at = fields.Datetime(string="Started", readonly=True)
+    finished_at = fields.Datetime(string="Finished", readonly=True)
+    duration = fields.Float(
+        string="Duration (s)", compute="_compute_duration", store=True, digits=(16, 1)
+    )
+    attempts = fields.Integer(readonly=True)
+    rendered = fields.Text(
+        string="Rendered Documents",
+        readonly=True,
+        help="The rendered documents as YAML, secret values redacted.",
+    )
+    object_ids = fields.One2many(
+        "kubernetes.deployment.object", "deployment_id", string="Objects"
+    )
+    summary = fields.Char(readonly=True)
+    error = fields.Text(readonly=True)
+    reset_id = fields.Char(
+        string="Reset ID", readonly=True, help="Suffix of the reset Job's name."
+    )
+    job_uuid = fields.Char(string="Job UUID", readonly=True, index=True)
+    job_id = fields.Many2one(
+        "queue.job",
+        string="Job",
+        readonly=True,
+        ondelete="set null",
+        groups="queue_job.group_queue_job_manager",
+    )
+
+    # ------------------------------------------------------------------
+    # Compute
+    # ------------------------------------------------------------------
+
+    @api.depends("app_id.name", "trigger")
+    def _compute_display_name(self):
+        triggers = dict(self._fields["trigger"]._description_selection(self.env))
+        for deployment in self:
+            deployment.display_name = _(
+                "%(app)s #%(id)s (%(trigger)s)",
+                app=deployment.app_id.name,
+                id=deployment.id,
+                trigger=triggers.get(deployment.trigger, ""),
+            )
+
+    @api.depends("started_at", "finished_at")
+    def _compute_duration(self):
+        for deployment in self:
+            if deployment.started_at and deployment.finished_at:
+                delta = deployment.finished_at - deployment.started_at
+                deployment.duration = delta.total_seconds()
+            else:
+                deployment.duration = 0.0
+
+    # ------------------------------------------------------------------
+    # Queue
+    # ------------------------------------------------------------------
+
+    def _enqueue(self):
+        """Enqueue the job of each deployment; the request returns at once."""
+        for deployment in self:
+            if deployment.trigger == "reset" and not deployment.reset_id:
+                deployment.reset_id = new_reset_id()
+            job = (
+                deployment.sudo(False)
+                .with_delay(
+                    channel=CHANNEL,
+                    identity_key=identity_exact,
+                    max_retries=MAX_RETRIES,
+                    description=_(
+                        "Kubernetes: %(trigger)s %(app)s",
+                        trigger=deployment.trigger,
+                        app=deployment.app_id.name,
+                    ),
+                )
+                ._job_run()
+            )
+            record = job.db_record() if job else None
+            deployment.write(
+                {"job_uuid": job.uuid if job else False, "job_id": record.id or False}
+            )
+
+    def _job_alive(self):
+        """False when the job of this deployment ended without finishing it."""
+        self.ensure_one()
+        if not self.job_uuid:
+            return True
+        job = self.env["queue.job"].sudo().search([("uuid", "=", self.job_uuid)])
+        return not job or job.state not in _JOB_ENDED
+
+    def _is_last_attempt(self):
+        """True when the current job run is its last allowed attempt."""
+        uuid = self.env.context.get("job_uuid")
+        if not uuid:
+            return False
+        job = self.env["queue.job"].sudo().search([("uuid", "=", uuid)], limit=1)
+        return bool(job.max_retries) and job.retry + 1 >= job.max_retries
+
+    def _job_run(self):
+        """Run the deployment: render, validate, apply, prune, read the status."""
+        self.ensure_one()
+        deployment = self.sudo()
+        if deployment.state not in ("queued", "running"):
+            return f"Nothing to do: the deployment is {deployment.state}."
+        if not deployment.app_id._lock_for_job():
+            raise RetryableJobError(
+                "The app is being changed by another transaction.",
+                seconds=10,
+                ignore_retry=True,
+            )
+        return deployment._run()
+
+    # ------------------------------------------------------------------
+    # Run
+    # ------------------------------------------------------------------
+
+    def _run(self):
+        self.ensure_one()
+        self.write(
+            {
+                "state": "running",
+                "started_at": fields.Datetime.now(),
+                "finished_at": False,
+                "error": False,
+                "attempts": self.attempts + 1,
+            }
+        )
+        if self.trigger != "status":
+            self.app_id.state = "deploying"
+        secrets = []
+        try:
+            if self.trigger == "status":
+                return self._run_status()
+            variables = self._variables()
+            secrets = variables.secret_values()
+            return self._deploy(variables, secrets)
+        except TransientError as error:
+            message = redact_text(str(error), secrets)
+            if self._is_last_attempt():
+                return self._fail(
+                    _(
+                        "Gave up after %(count)s attempts: %(error)s",
+                        count=self.attempts,
+                        error=message,
+                    )
+                )
+            _logger.info(
+                "Deployment %s of app %s will be retried: %s",
+                self.id,
+                self.app_id.name,
+                message,
+            )
+            raise RetryableJobError(
+                message, seconds=error.details.get("retry_after")
+            ) from None
+        except MintCloudError as error:
+            return self._fail(redact_text(str(error), secrets))
+
+    def _variables(self):
+        variables = self.app_id._get_variables()
+        if self.trigger == "reset":
+            variables["reset_id"] = self.reset_id
+        return variables
+
+    def _templates(self):
+        """``[(name, template text)]``; an Update fetches the manifests first.
+
+        A manifest whose fetch fails keeps its cached template; the problem
+        is noted in the deployment's summary.
+        """
+        manifests = self.app_id._get_manifests(reset=self.trigger == "reset")
+        notes = []
+        if self.trigger == "update":
+            manifests.sudo()._fetch(force=True)
+            notes = [
+                _(
+                    "%(name)s: cached template used (%(error)s)",
+                    name=m.name,
+                    error=m.fetch_error,
+                )
+                for m in manifests
+                if m.fetch_error
+            ]
+        templates = [(m.name, m._get_template_text()) for m in manifests]
+        return templates, notes
+
+    def _deploy(self, variables, secrets):
+        app = self.app_id
+        cluster = app.cluster_id
+        templates, notes = self._templates()
+        docs = render_manifests(templates, variables)
+        self.rendered = self._rendered_yaml(docs, secrets)
+        check_documents(docs, cluster.kubernetes_version)
+        if cluster.is_dry_run:
+            return self._finish_dry_run(docs, notes)
+        with cluster._api_client() as client:
+            result = apply_app(
+                client,
+                app.name,
+                app.namespace,
+                docs,
+                prune=self.trigger != "reset",
+                prune_kinds=DEPLOY_PRUNE_KINDS,
+            )
+            self._store_objects(result_rows(result, secrets))
+            if not result.ok:
+                return self._fail(failure_message(result, secrets), summary(result))
+            statuses = collect_status(client, namespaces=[app.namespace])
+        if self.trigger == "reset":
+            names = job_names(docs)
+            app.write(
+                {
+                    "reset_job_name": names[0] if names else False,
+                    "reset_state": "running",
+                    "reset_message": False,
+                }
+            )
+        app._apply_statuses(statuses)
+        text = "; ".join([summary(result)] + notes)
+        self.write(
+            {"state": "done", "finished_at": fields.Datetime.now(), "summary": text}
+        )
+        _logger.info("Deployment %s of app %s: %s", self.id, app.name, text)
+        return text
+
+    def _run_status(self):
+        app = self.app_id
+        app._refresh_status()
+        states = dict(app._fields["state"]._description_selection(self.env))
+        text = states.get(app.state, app.state)
+        if app.status_message:
+            text = f"{text}: {app.status_message}"
+        self.write(
+            {"state": "done", "finished_at": fields.Datetime.now(), "summary": text}
+        )
+        return text
+
+    def _finish_dry_run(self, docs, notes):
+        """A cluster without a connection: record what would be applied."""
+        namespace = self.app_id.namespace
+        self._store_objects(
+            [
+                {
+                    "sequence": index,
+                    "kind": doc.get("kind"),
+                    "name": doc["metadata"].get("name"),
+                    "namespace": doc["metadata"].get("namespace") or namespace,
+                    "api_version": doc.get("apiVersion"),
+                    "action": "dry_run",
+                }
+                for index, doc in enumerate(docs, start=1)
+            ]
+        )
+        text = "; ".join(
+            [
+                _(
+                    "%(count)s documents rendered and validated; nothing sent "
+                    "(dry-run cluster)",
+                    count=len(docs),
+                )
+            ]
+            + notes
+        )
+        self.write(
+            {
+                "state": "dry_run",
+                "dry_run": True,
+                "finished_at": fields.Datetime.now(),
+                "summary": text,
+            }
+        )
+        values = {"state": "dry-run"}
+        if self.trigger == "reset":
+            values.update(reset_state=False, reset_message=text)
+        self.app_id.write(values)
+        return text
+
+    def _fail(self, message, text=None):
+        """Record a failure: deployment failed, app in error, a chatter note."""
+        app = self.app_id
+        self.write(
+            {
+                "state": "failed",
+                "error": message,
+                "summary": text or _("Failed"),
+                "finished_at": fields.Datetime.now(),
+            }
+        )
+        if self.trigger != "status":
+            values = {"state": "error"}
+            if self.trigger == "reset":
+                values.update(reset_state="failed", reset_message=message[:250])
+            app.write(values)
+        app.message_post(
+            body=_(
+                "Deployment %(name)s failed: %(error)s",
+                name=self.display_name,
+                error=message,
+            )
+        )
+        _logger.info("Deployment %s of app %s failed: %s", self.id, app.name, message)
+        return message
+
+    def _store_objects(self, rows):
+        self.object_ids.unlink()
+        self.write({"object_ids": [fields.Command.create(row) for row in rows]})
+
+    @staticmethod
+    def _rendered_yaml(docs, secrets):
+        """The documents as multi-document YAML with every secret masked."""
+        return yaml.safe_dump_all(
+            redact_documents(docs, secrets),
+            sort_keys=False,
+            allow_unicode=True,
+            default_flow_style=False,
+        )
+
+    # ------------------------------------------------------------------
+    # Housekeeping
+    # ------------------------------------------------------------------
+
+    def _mark_lost(self):
+        """Fail deployments whose job ended without finishing them."""
+        for deployment in self:
+            deployment._fail(
+                _("The job of this deployment ended before the deployment finished.")
+            )

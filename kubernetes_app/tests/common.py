@@ -1,0 +1,134 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Shared set-up: a cluster connected to the fake Kubernetes API server.
+
+The cluster's kubeconfig points at the fake's plain-HTTP URL without
+credentials; the manifests are the demo templates of kubernetes_manifest,
+read from the module's static folder (no network).
+"""
+
+from odoo.tests import TransactionCase, new_test_user
+
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from tests.fakes.kube_api import FakeKubeServer
+
+MANIFEST_FILES = {
+    "secret": "secret",
+    "filestore": "filestore-pvc",
+    "postgres": "postgres",
+    "odoo": "odoo",
+    "ingress": "ingress",
+}
+USER_GROUP = "kubernetes_manifest.group_kubernetes_user"
+MANAGER_GROUP = "kubernetes_manifest.group_kubernetes_manager"
+
+
+def kubeconfig(url):
+    """A kubeconfig for ``url`` with an anonymous user."""
+    return (
+        "apiVersion: v1\nkind: Config\n"
+        f"clusters:\n- name: fake\n  cluster:\n    server: {url}\n"
+        "users:\n- name: anonymous\n  user: {}\n"
+        "contexts:\n- name: fake\n  context:\n    cluster: fake\n    user: anonymous\n"
+        "current-context: fake\n"
+    )
+
+
+def manifest_url(file):
+    return f"/kubernetes_manifest/static/manifests/{file}.yaml"
+
+
+class KubernetesAppCase(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.kube = FakeKubeServer().start()
+        cls.addClassCleanup(cls.kube.stop)
+        cls.cluster = cls.env["kubernetes.cluster"].create(
+            {
+                "name": "Fake cluster",
+                "connection": "kubeconfig",
+                "kubeconfig": kubeconfig(cls.kube.url),
+            }
+        )
+        cls.dry_cluster = cls.env["kubernetes.cluster"].create(
+            {"name": "Dry cluster", "domain": "example.org"}
+        )
+        Manifest = cls.env["kubernetes.manifest"]
+        cls.manifests = {
+            key: Manifest.create(
+                {"name": f"Test {key}", "url": manifest_url(file), "sequence": index}
+            )
+            for index, (key, file) in enumerate(MANIFEST_FILES.items(), start=1)
+        }
+        cls.reset_manifest = Manifest.create(
+            {"name": "Test reset", "url": manifest_url("reset-job"), "kind": "reset"}
+        )
+        cls.partner = cls.env["res.partner"].create(
+            {"name": "Customer", "email": "customer@example.com", "lang": "en_US"}
+        )
+        cls.user = new_test_user(
+            cls.env, login="k8s_user", groups=f"base.group_user,{USER_GROUP}"
+        )
+        cls.manager = new_test_user(
+            cls.env, login="k8s_manager", groups=f"base.group_user,{MANAGER_GROUP}"
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.kube.reset()
+
+    # --- helpers ----------------------------------------------------------
+
+    def _manifest_lines(self, keys=None):
+        keys = keys or list(MANIFEST_FILES)
+        return [
+            (0, 0, {"sequence": index, "manifest_id": self.manifests[key].id})
+            for index, key in enumerate(keys, start=1)
+        ]
+
+    def _app_values(self, name="acme", **values):
+        return {
+            "name": name,
+            "cluster_id": self.cluster.id,
+            "partner_id": self.partner.id,
+            "manifest_line_ids": self._manifest_lines(),
+            **values,
+        }
+
+    def _create_app(self, name="acme", **values):
+        """Create an app and run its first deployment; the app."""
+        with trap_jobs() as trap:
+            app = self.env["kubernetes.app"].create(self._app_values(name, **values))
+            trap.assert_jobs_count(1)
+            trap.perform_enqueued_jobs()
+        return app
+
+    def _create_int_app(self, prod):
+        with trap_jobs() as trap:
+            app = self.env["kubernetes.app"].create(
+                {
+                    "name": f"{prod.name}-int",
+                    "prod_app_id": prod.id,
+                    "reset_manifest_ids": [(6, 0, self.reset_manifest.ids)],
+                }
+            )
+            trap.perform_enqueued_jobs()
+        return app
+
+    def _run(self, method, app):
+        """Call ``app.<method>()`` and perform the job it enqueues."""
+        with trap_jobs() as trap:
+            getattr(app, method)()
+            trap.assert_jobs_count(1)
+            trap.perform_enqueued_jobs()
+        return app.last_deployment_id
+
+    def _labelled(self, app_name, kind=None):
+        return self.kube.list_objects(
+            kind=kind, label_selector=f"mint-cloud.ch/app={app_name}"
+        )
+
+    def _secrets(self, app):
+        return app._get_variables().secret_values()
