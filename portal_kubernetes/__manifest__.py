@@ -10,6 +10,18 @@
     "license": "AGPL-3",
     "depends": ["portal", "kubernetes_app"],
     "external_dependencies": {"python": ["mintcloud"]},
-    "data": [],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/kubernetes_app_security.xml",
+        "views/kubernetes_app_portal_templates.xml",
+    ],
+    "assets": {
+        "web.assets_frontend": [
+            "portal_kubernetes/static/src/js/kubernetes_app_refresh.js",
+        ],
+        "web.assets_tests": [
+            "portal_kubernetes/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
 }

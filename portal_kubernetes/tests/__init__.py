@@ -1,1 +1,4 @@
 from . import test_install
+from . import test_portal_access
+from . import test_portal_reset
+from . import test_portal_tour
