@@ -1,1 +1,5 @@
-from . import test_install
+from . import test_product
+from . import test_provisioning
+from . import test_checkout_http
+from . import test_tour
+from . import test_i18n

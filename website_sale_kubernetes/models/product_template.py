@@ -1,0 +1,72 @@
+# Copyright 2026 Mint Cloud
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from mintcloud.appvars import lines_to_variables
+
+
+class ProductTemplate(models.Model):
+    _inherit = "product.template"
+
+    kubernetes_hosting = fields.Boolean(
+        string="Kubernetes Hosting",
+        help="Selling this subscription product creates a production app and "
+        "its integration copy on the cluster; the customer picks the app name "
+        "at checkout.",
+    )
+    kubernetes_cluster_id = fields.Many2one(
+        "kubernetes.cluster",
+        string="Cluster",
+        ondelete="restrict",
+        help="The apps of this product run on this cluster; its base domain "
+        "makes their host names.",
+    )
+    kubernetes_domain = fields.Char(
+        related="kubernetes_cluster_id.domain", string="Base Domain"
+    )
+    kubernetes_manifest_line_ids = fields.One2many(
+        "product.kubernetes.manifest",
+        "product_tmpl_id",
+        string="Manifests",
+        help="Deploy manifests make up each app, in this order; reset "
+        "manifests are given to the integration app.",
+    )
+    kubernetes_variable_ids = fields.One2many(
+        "product.kubernetes.variable",
+        "product_tmpl_id",
+        string="Default Variables",
+    )
+
+    @api.constrains("kubernetes_hosting", "kubernetes_cluster_id", "subscribable")
+    def _check_kubernetes_hosting(self):
+        for product in self.sudo().filtered("kubernetes_hosting"):
+            if not product.subscribable:
+                raise ValidationError(
+                    _(
+                        "Hosting product %(name)s must be a subscription product "
+                        "(Subscribable).",
+                        name=product.name,
+                    )
+                )
+            if not product.kubernetes_cluster_id:
+                raise ValidationError(
+                    _("Hosting product %(name)s needs a cluster.", name=product.name)
+                )
+
+    @api.onchange("kubernetes_hosting")
+    def _onchange_kubernetes_hosting(self):
+        if self.kubernetes_hosting:
+            self.detailed_type = "service"
+            self.subscribable = True
+
+    def _kubernetes_manifests(self, kind):
+        """The product's manifests of ``kind`` ("deploy" or "reset"), in order."""
+        self.ensure_one()
+        lines = self.sudo().kubernetes_manifest_line_ids
+        return lines.filtered(lambda line: line.manifest_id.kind == kind)
+
+    def _kubernetes_variable_defaults(self):
+        """The default variables (secrets marked), generated ones left out."""
+        self.ensure_one()
+        return lines_to_variables(self.sudo().kubernetes_variable_ids._default_lines())
