@@ -42,6 +42,9 @@ ADDONS = [
     "portal_kubernetes",
     "mailgun_domain",
 ]
+# Installed next to the addons for their tests only: the webshop tour pays
+# with Odoo's demo payment provider.
+TEST_ONLY_MODULES = ["payment_demo"]
 COVERAGE_MIN = 90
 
 # pytest's closing line, e.g. "=== 3 failed, 200 passed, 2 skipped in 9.1s ==="
@@ -171,7 +174,7 @@ def run_odoo():
         "--addons-path",
         ",".join(_odoo_addons_path()),
         "--init",
-        ",".join(ADDONS),
+        ",".join(ADDONS + TEST_ONLY_MODULES),
         "--test-enable",
         "--test-tags",
         os.environ.get("ODOO_TEST_TAGS", ",".join(f"/{a}" for a in ADDONS)),

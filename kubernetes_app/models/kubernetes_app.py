@@ -196,6 +196,9 @@ class KubernetesApp(models.Model):
     )
     def _compute_builtin_variables_yaml(self):
         for app in self:
+            if not app.name or not app.cluster_id:  # a new app, not named yet
+                app.builtin_variables_yaml = False
+                continue
             try:
                 variables = app_variables(
                     app._get_builtin_variables(), app._get_variable_defaults()
