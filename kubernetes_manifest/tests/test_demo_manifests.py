@@ -88,7 +88,7 @@ class TestDemoRecords(TransactionCase):
         self.assertEqual(odoo.document_count, 3)
         self.assertEqual(odoo.document_preview.count("<td>Service</td>"), 2)
         self.assertEqual(odoo.document_preview.count("<td>Deployment</td>"), 1)
-        self.assertIn("{{ app_name }}-websocket", odoo.document_preview)
+        self.assertIn("{{ prefix }}-websocket", odoo.document_preview)
 
 
 @tagged("post_install", "-at_install")
