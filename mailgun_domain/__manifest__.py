@@ -10,6 +10,17 @@
     "license": "AGPL-3",
     "depends": ["kubernetes_app", "mail"],
     "external_dependencies": {"python": ["mintcloud"]},
-    "data": [],
+    "data": [
+        "security/ir.model.access.csv",
+        "data/ir_config_parameter_data.xml",
+        "data/queue_job_data.xml",
+        "data/ir_cron_data.xml",
+        "data/mail_template_data.xml",
+        "views/mailgun_domain_views.xml",
+        "views/kubernetes_app_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/menus.xml",
+    ],
     "installable": True,
+    "uninstall_hook": "uninstall_hook",
 }

@@ -1,1 +1,3 @@
 from . import test_install
+from . import test_mailgun_domain
+from . import test_invitation

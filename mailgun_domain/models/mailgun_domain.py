@@ -1,0 +1,377 @@
+# Copyright 2026 Mint Cloud
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Mailgun sending domains: one per app, named after the app's hostname.
+
+A queue job registers the domain (an existing one is adopted), sets the SMTP
+credentials and hands them to the app as secret variables; a cron verifies
+unverified domains.  Deleting a domain record deletes the domain in Mailgun
+(in a job).  Rate limits and 5xx are retried with backoff; a refused API key
+(401/403) is a configuration error shown on the domain and in the settings,
+never retried.  The API key and the SMTP password never appear in a message
+or a log line: the core's messages name the URL and the domain only.
+"""
+
+import logging
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import identity_exact
+
+from mintcloud.appmail import (
+    SMTP_PASSWORD_LENGTH,
+    AppMailError,
+    base_url,
+    smtp_host,
+    smtp_login,
+)
+from mintcloud.errors import (
+    MailgunAuthError,
+    MailgunError,
+    MailgunTransientError,
+)
+from mintcloud.mailgun import MailgunClient, dns_records, domain_state
+from mintcloud.variables import generate_secret
+
+_logger = logging.getLogger(__name__)
+
+CHANNEL = "root.mailgun"
+MAX_RETRIES = 6
+STATES = [
+    ("pending", "Registering"),
+    ("unverified", "Unverified"),
+    ("active", "Active"),
+    ("failed", "Failed"),
+]
+PARAM = "mailgun_domain.%s"
+MANAGER_GROUP = "kubernetes_manifest.group_kubernetes_manager"
+
+
+class MailgunDomain(models.Model):
+    _name = "mailgun.domain"
+    _description = "Mailgun Domain"
+    _order = "name, id"
+
+    name = fields.Char(
+        required=True, readonly=True, index=True, help="The app's hostname."
+    )
+    app_id = fields.Many2one(
+        "kubernetes.app",
+        string="App",
+        required=True,
+        readonly=True,
+        ondelete="cascade",
+        index=True,
+    )
+    partner_id = fields.Many2one(related="app_id.partner_id", string="Customer")
+    state = fields.Selection(STATES, required=True, default="pending", readonly=True)
+    record_ids = fields.One2many(
+        "mailgun.domain.record", "domain_id", string="DNS Records", readonly=True
+    )
+    smtp_login = fields.Char(string="SMTP Login", readonly=True)
+    adopted = fields.Boolean(
+        readonly=True,
+        help="The domain existed in Mailgun already and was taken over; its "
+        "SMTP password was reset.",
+    )
+    last_error = fields.Text(readonly=True)
+    registered_at = fields.Datetime(string="Registered On", readonly=True)
+    verified_at = fields.Datetime(string="Checked On", readonly=True)
+
+    _sql_constraints = [
+        ("name_uniq", "unique(name)", "This Mailgun domain exists already."),
+        ("app_uniq", "unique(app_id)", "An app has one Mailgun domain only."),
+    ]
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+
+    def unlink(self):
+        """Delete the domains in Mailgun too (in a job); never blocks the unlink."""
+        config = self._config()
+        if self and not self._config_problem(config):
+            for name in self.mapped("name"):
+                self.browse().with_delay(
+                    channel=CHANNEL,
+                    identity_key=identity_exact,
+                    max_retries=MAX_RETRIES,
+                    description=_("Mailgun: delete domain %(name)s", name=name),
+                )._job_delete(name)
+        elif self:
+            _logger.warning(
+                "Mailgun is disabled or has no API key: domain(s) %s are not "
+                "deleted in Mailgun",
+                ", ".join(self.mapped("name")),
+            )
+        return super().unlink()
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_register(self):
+        """Register again: adopt the domain and reset its SMTP password."""
+        self._check_manager()
+        problem = self._config_problem(self._config())
+        if problem:
+            raise UserError(problem)
+        self.sudo().write({"state": "pending", "last_error": False})
+        self._enqueue_register()
+        return self._notification(
+            _("Registration queued"),
+            _("The domain is registered in the background."),
+        )
+
+    def action_verify(self):
+        """Ask Mailgun to check the DNS records now and show the new state."""
+        config = self._config()
+        problem = self._config_problem(config)
+        if problem:
+            raise UserError(problem)
+        client = self._client(config)
+        for domain in self.sudo().filtered(lambda d: d.state != "pending"):
+            try:
+                domain._verify(client)
+            except MailgunAuthError as error:
+                self._set_config_error(str(error))
+                raise UserError(str(error)) from None
+            except MailgunError as error:
+                raise UserError(str(error)) from None
+        states = dict(self._fields["state"]._description_selection(self.env))
+        return self._notification(
+            _("DNS checked"),
+            ", ".join(f"{d.name}: {states[d.state]}" for d in self),
+            "success" if all(d.state == "active" for d in self) else "warning",
+        )
+
+    @api.model
+    def _notification(self, title, message, kind="info"):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title,
+                "message": message,
+                "type": kind,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def _check_manager(self):
+        if not self.env.is_superuser() and not self.env.user.has_group(MANAGER_GROUP):
+            raise UserError(_("Only Kubernetes managers can do this."))
+
+    # ------------------------------------------------------------------
+    # Configuration
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _config(self):
+        """The Mailgun settings as a dict (read with sudo; the key stays here)."""
+        get = self.env["ir.config_parameter"].sudo().get_param
+        return {
+            "enabled": bool(get(PARAM % "enabled")),
+            "api_key": get(PARAM % "api_key") or "",
+            "region": get(PARAM % "region") or "us",
+            "base_url_override": get(PARAM % "base_url") or "",
+            "sender_local_part": get(PARAM % "sender_local_part") or "noreply",
+        }
+
+    @api.model
+    def _config_problem(self, config):
+        """Why Mailgun cannot be used (a translated sentence), or False."""
+        if not config["enabled"]:
+            return _("Mailgun is disabled in the settings.")
+        if not config["api_key"]:
+            return _("No Mailgun API key is configured in the settings.")
+        try:
+            base_url(config["region"], config["base_url_override"])
+        except AppMailError as error:
+            return str(error)
+        return False
+
+    @api.model
+    def _client(self, config=None):
+        config = config or self._config()
+        return MailgunClient(
+            config["api_key"],
+            base_url=base_url(config["region"], config["base_url_override"]),
+        )
+
+    @api.model
+    def _set_config_error(self, message):
+        """Show a configuration error in the settings (False clears it)."""
+        params = self.env["ir.config_parameter"].sudo()
+        if (params.get_param(PARAM % "config_error") or False) != (message or False):
+            params.set_param(PARAM % "config_error", message or False)
+
+    # ------------------------------------------------------------------
+    # Registration
+    # ------------------------------------------------------------------
+
+    def _enqueue_register(self):
+        for domain in self:
+            domain.with_delay(
+                channel=CHANNEL,
+                identity_key=identity_exact,
+                max_retries=MAX_RETRIES,
+                # Before the deployment queued with the app, when both wait.
+                priority=5,
+                description=_("Mailgun: register domain %(name)s", name=domain.name),
+            )._job_register()
+
+    def _job_register(self):
+        """Create or adopt the domain, set its SMTP password, store the records."""
+        self.ensure_one()
+        domain = self.sudo()
+        if not domain.exists() or domain.state != "pending":
+            return "Nothing to do: the domain is gone or registered already."
+        config = self._config()
+        problem = self._config_problem(config)
+        if problem:
+            domain.write({"state": "failed", "last_error": problem})
+            return problem
+        password = generate_secret(SMTP_PASSWORD_LENGTH)
+        login = smtp_login(domain.name)
+        try:
+            client = self._client(config)
+            body, created = client.ensure_domain(domain.name, password)
+            if not created:
+                client.create_smtp_credential(domain.name, login, password)
+        except MailgunAuthError as error:
+            return domain._fail_config(error)
+        except MailgunTransientError as error:
+            return domain._retry_or_fail(error)
+        except MailgunError as error:
+            return domain._fail(str(error))
+        domain._store(body, adopted=not created, login=login)
+        self._set_config_error(False)
+        domain.app_id._mailgun_set_smtp(login, password, smtp_host(config["region"]))
+        if created:
+            text = _(
+                "Mailgun domain %(name)s created: publish its DNS records.",
+                name=domain.name,
+            )
+        else:
+            text = _(
+                "Mailgun domain %(name)s adopted (it existed already; its SMTP "
+                "password was reset): publish its DNS records.",
+                name=domain.name,
+            )
+        domain.app_id.message_post(body=text)
+        _logger.info("Mailgun domain %s registered (created: %s)", domain.name, created)
+        return text
+
+    def _store(self, body, adopted=None, login=None):
+        """Write state and DNS records from a Mailgun domain body."""
+        self.ensure_one()
+        state = domain_state(body)
+        values = {
+            "state": state,
+            "last_error": False,
+            "verified_at": fields.Datetime.now(),
+        }
+        if adopted is not None:
+            values.update(adopted=adopted, registered_at=fields.Datetime.now())
+        values["smtp_login"] = login or self.smtp_login or smtp_login(self.name)
+        self.record_ids.unlink()
+        values["record_ids"] = [fields.Command.create(row) for row in dns_records(body)]
+        self.write(values)
+
+    def _fail(self, message):
+        self.write({"state": "failed", "last_error": message})
+        self.app_id.message_post(
+            body=_(
+                "Mailgun domain %(name)s failed: %(error)s",
+                name=self.name,
+                error=message,
+            )
+        )
+        _logger.info("Mailgun domain %s failed: %s", self.name, message)
+        return message
+
+    def _fail_config(self, error):
+        """401/403: a configuration error; shown here and in the settings."""
+        message = _(
+            "%(error)s. Check the Mailgun API key and region in the settings, "
+            "then use Register again.",
+            error=str(error).rstrip("."),
+        )
+        self._set_config_error(str(error))
+        return self._fail(message)
+
+    def _retry_or_fail(self, error):
+        if self._is_last_attempt():
+            return self._fail(_("Gave up after several attempts: %s", error))
+        raise RetryableJobError(
+            str(error), seconds=error.details.get("retry_after")
+        ) from None
+
+    def _is_last_attempt(self):
+        """True when the current job run is its last allowed attempt."""
+        uuid = self.env.context.get("job_uuid")
+        if not uuid:
+            return False
+        job = self.env["queue.job"].sudo().search([("uuid", "=", uuid)], limit=1)
+        return bool(job.max_retries) and job.retry + 1 >= job.max_retries
+
+    # ------------------------------------------------------------------
+    # Verification
+    # ------------------------------------------------------------------
+
+    def _verify(self, client):
+        self.ensure_one()
+        self._store(client.verify_domain(self.name))
+
+    @api.model
+    def _cron_verify(self):
+        """Verify every unverified domain; stop at a configuration error."""
+        config = self._config()
+        if self._config_problem(config):
+            return
+        client = self._client(config)
+        for domain in self.sudo().search([("state", "=", "unverified")]):
+            try:
+                domain._verify(client)
+            except MailgunAuthError as error:
+                self._set_config_error(str(error))
+                _logger.warning("Mailgun verification stopped: %s", error)
+                return
+            except MailgunTransientError as error:
+                _logger.info("Mailgun verification paused: %s", error)
+                return
+            except MailgunError as error:
+                domain.write({"state": "failed", "last_error": str(error)})
+        self._set_config_error(False)
+
+    # ------------------------------------------------------------------
+    # Deletion
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _job_delete(self, name):
+        """Delete domain ``name`` in Mailgun unless an app uses it again."""
+        if self.sudo().search_count([("name", "=", name)]):
+            return f"Kept: domain {name} belongs to an app again."
+        config = self._config()
+        problem = self._config_problem(config)
+        if problem:
+            _logger.warning("Mailgun domain %s not deleted: %s", name, problem)
+            return problem
+        try:
+            deleted = self._client(config).delete_domain(name)
+        except MailgunTransientError as error:
+            if self._is_last_attempt():
+                _logger.warning("Mailgun domain %s not deleted: %s", name, error)
+                return str(error)
+            raise RetryableJobError(
+                str(error), seconds=error.details.get("retry_after")
+            ) from None
+        except MailgunError as error:
+            _logger.warning("Mailgun domain %s not deleted: %s", name, error)
+            return str(error)
+        text = f"Domain {name} " + ("deleted" if deleted else "was already gone")
+        _logger.info("Mailgun: %s", text)
+        return text
