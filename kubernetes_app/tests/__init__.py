@@ -5,3 +5,4 @@ from . import test_kubernetes_cluster
 from . import test_status_cron
 from . import test_export
 from . import test_views
+from . import test_operator_tour
