@@ -22,5 +22,9 @@
         "views/menus.xml",
     ],
     "demo": ["demo/kubernetes_app_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["kubernetes_app/static/tests/tours/*.js"],
+    },
     "installable": True,
+    "uninstall_hook": "uninstall_hook",
 }

@@ -147,10 +147,10 @@ class KubernetesDeployment(models.Model):
                 )
                 ._job_run()
             )
-            record = job.db_record() if job else None
-            deployment.write(
-                {"job_uuid": job.uuid if job else False, "job_id": record.id or False}
-            )
+            # With an identity key, queue_job hands back the pending identical
+            # job's queue.job record instead of a new Job.
+            record = job if isinstance(job, models.BaseModel) else job.db_record()
+            deployment.write({"job_uuid": record.uuid, "job_id": record.id})
 
     def _job_alive(self):
         """False when the job of this deployment ended without finishing it."""
