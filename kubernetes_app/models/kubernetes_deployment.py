@@ -150,7 +150,7 @@ class KubernetesDeployment(models.Model):
             # With an identity key, queue_job hands back the pending identical
             # job's queue.job record instead of a new Job.
             record = job if isinstance(job, models.BaseModel) else job.db_record()
-            deployment.write({"job_uuid": record.uuid, "job_id": record.id})
+            deployment.write({"job_uuid": job.uuid, "job_id": record.id or False})
 
     def _job_alive(self):
         """False when the job of this deployment ended without finishing it."""
