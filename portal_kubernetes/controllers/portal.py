@@ -109,6 +109,8 @@ class KubernetesAppPortal(CustomerPortal):
                 else False
             ),
             "has_subscription": "subscription_id" in app_sudo._fields,
+            # Set when mailgun_domain is installed: the app's sending domain.
+            "has_mail_domain": "mailgun_state" in app_sudo._fields,
         }
         return request.render("portal_kubernetes.portal_my_app", values)
 
