@@ -20,20 +20,21 @@ suite and the Odoo tests can use it.
 """
 
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
+
+from tests.fakes.threaded import ThreadedHttpFake
 
 DEFAULT_CONTENT_TYPE = "application/yaml; charset=utf-8"
 
 
-class FakeFileServer:
+class FakeFileServer(ThreadedHttpFake):
     """Serve registered paths on ``http://127.0.0.1:<port>`` (see module doc)."""
 
+    thread_name = "fake-file-server"
+
     def __init__(self, host="127.0.0.1", port=0):
-        self.host = host
-        self._port = port
-        self._httpd = None
-        self._thread = None
+        super().__init__(host, port)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._files = {}
@@ -41,44 +42,12 @@ class FakeFileServer:
 
     # --- lifecycle -----------------------------------------------------------
 
-    @property
-    def url(self):
-        """Base URL without a trailing slash, e.g. ``http://127.0.0.1:41234``."""
-        if self._httpd is None:
-            raise RuntimeError("FakeFileServer is not running")
-        return f"http://{self.host}:{self._httpd.server_address[1]}"
-
     def start(self):
-        """Start serving (no-op when running); returns ``self``."""
-        if self._httpd is not None:
-            return self
         self._stopping.clear()
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._httpd = _Server((self.host, self._port), handler)
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-file-server",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
+        return super().start()
 
-    def stop(self):
-        """Stop serving; pending delayed answers are cut short."""
-        if self._httpd is None:
-            return
-        self._stopping.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-        self._httpd = self._thread = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
+    def _before_stop(self):
+        self._stopping.set()  # pending delayed answers are cut short
 
     # --- configuration ---------------------------------------------------------
 
@@ -146,13 +115,6 @@ class FakeFileServer:
             return self._files.get(urlsplit(raw_path).path)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        """Stay quiet when a client gives up (timeouts are what tests provoke)."""
-
-
 class _Handler(BaseHTTPRequestHandler):
     fake = None  # set on the subclass made by FakeFileServer.start
     protocol_version = "HTTP/1.1"
@@ -213,3 +175,6 @@ def _etag_matches(header, etag):
     tags = [tag.strip() for tag in header.split(",")]
     weakless = [tag[2:] if tag.startswith("W/") else tag for tag in tags]
     return "*" in tags or etag in tags or etag in weakless
+
+
+FakeFileServer.handler_class = _Handler

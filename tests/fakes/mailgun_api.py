@@ -31,10 +31,12 @@ import re
 import threading
 import time
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+
+from tests.fakes.threaded import ThreadedHttpFake
 
 _DOMAIN_NAME = re.compile(
     r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
@@ -63,64 +65,18 @@ _ROUTES = [
 ]
 
 
-class FakeMailgunServer:
+class FakeMailgunServer(ThreadedHttpFake):
     """Fake Mailgun API on ``http://127.0.0.1:<port>`` (see the module doc)."""
 
+    thread_name = "fake-mailgun"
+
     def __init__(self, api_key="key-test", host="127.0.0.1", port=0):
+        super().__init__(host, port)
         self.api_key = api_key
         self._initial_api_key = api_key
-        self.host = host
-        self._port = port
-        self._httpd = None
-        self._thread = None
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
         self.reset()
-
-    # --- lifecycle -----------------------------------------------------------
-
-    @property
-    def url(self):
-        if self._httpd is None:
-            raise RuntimeError("FakeMailgunServer is not running")
-        return f"http://{self.host}:{self._httpd.server_address[1]}"
-
-    @property
-    def port(self):
-        return self._httpd.server_address[1] if self._httpd else None
-
-    @property
-    def running(self):
-        return self._httpd is not None
-
-    def start(self):
-        if self._httpd is not None:
-            return self
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._httpd = ThreadingHTTPServer((self.host, self._port), handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-mailgun",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self):
-        if self._httpd is None:
-            return
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-        self._httpd = self._thread = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
 
     def reset(self):
         """Forget every domain, credential, message, logged request and fault."""
@@ -538,3 +494,6 @@ def mailgun_api():
     _shared.start()  # no-op when running; restarts after a test stopped it
     _shared.reset()
     yield _shared
+
+
+FakeMailgunServer.handler_class = _Handler
