@@ -858,6 +858,16 @@ def test_slow_fault_times_out_the_client_then_recovers(core, kube_api):
     )  # the timed-out POST still happened
 
 
+def test_slow_write_outlived_by_a_reset_is_dropped(core, kube_api):
+    """A timed-out write of one test never lands in the next test's state."""
+    kube_api.inject_fault("slow", method="POST", delay=0.4)
+    with pytest.raises(urllib3.exceptions.ReadTimeoutError):
+        core.create_namespaced_config_map(NS, configmap("cfg"), _request_timeout=0.1)
+    kube_api.reset()  # what the fixture does before the next test
+    time.sleep(0.6)
+    assert kube_api.list_objects(kind="ConfigMap") == []
+
+
 def test_slow_fault_answers_after_the_delay(core, kube_api):
     kube_api.inject_fault("slow", method="GET", delay=0.3)
     started = time.monotonic()

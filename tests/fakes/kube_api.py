@@ -77,6 +77,9 @@ class FakeKubeServer:
         self._lock = threading.Lock()
         self._httpd = None
         self._thread = None
+        # Bumped by reset(): a slow request that a reset outlives is dropped,
+        # so a test's timed-out write never lands in the next test's state.
+        self._epoch = 0
 
     # --- lifecycle ---------------------------------------------------------------
 
@@ -109,6 +112,8 @@ class FakeKubeServer:
 
     def reset(self):
         """Drop all objects (but namespace ``default``), faults and the request log."""
+        with self._lock:
+            self._epoch += 1
         self._store.reset()
         self.clear_faults()
         self.reset_requests()
@@ -464,7 +469,10 @@ class _Handler(BaseHTTPRequestHandler):
         if fault and fault["fault"] == "reset":
             return self._reset()
         if fault and fault["fault"] == "slow":
+            epoch = fake._epoch
             time.sleep(fault["delay"])
+            if fake._epoch != epoch:  # the test that sent it is over
+                return self._reset()
         headers = {}
         try:
             if fault and fault["fault"] in FAULTS:
