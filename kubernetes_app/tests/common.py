@@ -38,33 +38,50 @@ def manifest_url(file):
     return f"/kubernetes_manifest/static/manifests/{file}.yaml"
 
 
+def fake_cluster(env, add_cleanup, name="Fake cluster", **values):
+    """Start a FakeKubeServer and a cluster connected to it: ``(kube, cluster)``.
+
+    ``add_cleanup`` stops the server (``cls.addClassCleanup`` or
+    ``self.addCleanup``).
+    """
+    kube = FakeKubeServer().start()
+    add_cleanup(kube.stop)
+    cluster = env["kubernetes.cluster"].create(
+        {
+            "name": name,
+            "connection": "kubeconfig",
+            "kubeconfig": kubeconfig(kube.url),
+            **values,
+        }
+    )
+    return kube, cluster
+
+
+def demo_manifests(env, prefix):
+    """The demo deploy manifests keyed like MANIFEST_FILES, and the reset one."""
+    Manifest = env["kubernetes.manifest"]
+    manifests = {
+        key: Manifest.create(
+            {"name": f"{prefix} {key}", "url": manifest_url(file), "sequence": index}
+        )
+        for index, (key, file) in enumerate(MANIFEST_FILES.items(), start=1)
+    }
+    reset = Manifest.create(
+        {"name": f"{prefix} reset", "url": manifest_url("reset-job"), "kind": "reset"}
+    )
+    return manifests, reset
+
+
 class KubernetesAppCase(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        cls.kube = FakeKubeServer().start()
-        cls.addClassCleanup(cls.kube.stop)
-        cls.cluster = cls.env["kubernetes.cluster"].create(
-            {
-                "name": "Fake cluster",
-                "connection": "kubeconfig",
-                "kubeconfig": kubeconfig(cls.kube.url),
-            }
-        )
+        cls.kube, cls.cluster = fake_cluster(cls.env, cls.addClassCleanup)
         cls.dry_cluster = cls.env["kubernetes.cluster"].create(
             {"name": "Dry cluster", "domain": "example.org"}
         )
-        Manifest = cls.env["kubernetes.manifest"]
-        cls.manifests = {
-            key: Manifest.create(
-                {"name": f"Test {key}", "url": manifest_url(file), "sequence": index}
-            )
-            for index, (key, file) in enumerate(MANIFEST_FILES.items(), start=1)
-        }
-        cls.reset_manifest = Manifest.create(
-            {"name": "Test reset", "url": manifest_url("reset-job"), "kind": "reset"}
-        )
+        cls.manifests, cls.reset_manifest = demo_manifests(cls.env, "Test")
         cls.partner = cls.env["res.partner"].create(
             {"name": "Customer", "email": "customer@example.com", "lang": "en_US"}
         )

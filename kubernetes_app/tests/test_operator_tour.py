@@ -22,9 +22,8 @@ from odoo.addons.queue_job.job import Job
 from mintcloud.apply import APP_LABEL
 from mintcloud.variables import load_vars_yml
 from tests.fakes.file_server import FakeFileServer
-from tests.fakes.kube_api import FakeKubeServer
 
-from .common import MANAGER_GROUP, USER_GROUP, kubeconfig, manifest_url
+from .common import MANAGER_GROUP, USER_GROUP, fake_cluster, manifest_url
 
 APP = "tourapp"
 DOMAIN = "tour.example.com"
@@ -54,20 +53,13 @@ class TestOperatorTour(HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.kube = FakeKubeServer().start()
-        cls.addClassCleanup(cls.kube.stop)
         cls.files = FakeFileServer().start()
         cls.addClassCleanup(cls.files.stop)
         with file_open("kubernetes_manifest/static/manifests/ingress.yaml") as fh:
             cls.ingress_template = fh.read()
         cls.manifest_url = cls.files.set(INGRESS_PATH, cls.ingress_template)
-        cls.cluster = cls.env["kubernetes.cluster"].create(
-            {
-                "name": "Tour cluster",
-                "domain": DOMAIN,
-                "connection": "kubeconfig",
-                "kubeconfig": kubeconfig(cls.kube.url),
-            }
+        cls.kube, cls.cluster = fake_cluster(
+            cls.env, cls.addClassCleanup, name="Tour cluster", domain=DOMAIN
         )
         for name, file in STACK.items():
             cls.env["kubernetes.manifest"].create(

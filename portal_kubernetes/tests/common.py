@@ -11,14 +11,8 @@ deployment jobs.
 from odoo import http
 from odoo.tests import HttpCase, new_test_user
 
-from odoo.addons.kubernetes_app.tests.common import (
-    MANIFEST_FILES,
-    kubeconfig,
-    manifest_url,
-)
+from odoo.addons.kubernetes_app.tests.common import demo_manifests, fake_cluster
 from odoo.addons.queue_job.tests.common import trap_jobs
-
-from tests.fakes.kube_api import FakeKubeServer
 
 
 class PortalKubernetesCase(HttpCase):
@@ -26,28 +20,9 @@ class PortalKubernetesCase(HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        cls.kube = FakeKubeServer().start()
-        cls.addClassCleanup(cls.kube.stop)
-        cls.cluster = cls.env["kubernetes.cluster"].create(
-            {
-                "name": "Fake cluster",
-                "connection": "kubeconfig",
-                "kubeconfig": kubeconfig(cls.kube.url),
-            }
-        )
-        Manifest = cls.env["kubernetes.manifest"]
-        cls.manifests = Manifest.browse()
-        for index, file in enumerate(MANIFEST_FILES.values(), start=1):
-            cls.manifests |= Manifest.create(
-                {"name": f"Portal {file}", "url": manifest_url(file), "sequence": index}
-            )
-        cls.reset_manifest = Manifest.create(
-            {
-                "name": "Portal reset",
-                "url": manifest_url("reset-job"),
-                "kind": "reset",
-            }
-        )
+        cls.kube, cls.cluster = fake_cluster(cls.env, cls.addClassCleanup)
+        manifests, cls.reset_manifest = demo_manifests(cls.env, "Portal")
+        cls.manifests = cls.env["kubernetes.manifest"].union(*manifests.values())
         cls.company_a = cls._customer("Alpha Ltd", "alpha@example.com")
         cls.company_b = cls._customer("Bravo Ltd", "bravo@example.com")
         cls.user_a = cls._portal_user("portal_a", "Anna Alpha", cls.company_a)

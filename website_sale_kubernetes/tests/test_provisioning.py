@@ -10,6 +10,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.kubernetes_app.tests.common import kubeconfig
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from tests.fakes.kube_api import FakeKubeServer
@@ -19,16 +20,6 @@ from .common import create_customer, create_hosting_fixture, create_order
 
 APP_MODEL = "odoo.addons.kubernetes_app.models.kubernetes_app.KubernetesApp"
 ORDER_MODEL = "odoo.addons.website_sale_kubernetes.models.sale_order.SaleOrder"
-
-
-def kubeconfig(url):
-    return (
-        "apiVersion: v1\nkind: Config\n"
-        f"clusters:\n- name: fake\n  cluster:\n    server: {url}\n"
-        "users:\n- name: anonymous\n  user: {}\n"
-        "contexts:\n- name: fake\n  context:\n    cluster: fake\n    user: anonymous\n"
-        "current-context: fake\n"
-    )
 
 
 @tagged("post_install", "-at_install")
