@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 
 import urllib3
 import yaml
@@ -176,16 +177,20 @@ def _discovery_cache_dir():
 
 
 def dynamic_client(api_client):
-    """A ``DynamicClient`` whose discovery cache is private to this process.
+    """A ``DynamicClient`` whose discovery cache is private to this thread.
 
     The cache file lives in a temporary directory of this process and is
-    keyed by the API server URL and the process id, so two servers never
-    share one, forked workers do not write the same file, and no stale file
-    of an older process is read.  Discovery failures are classified.
+    keyed by the API server URL, the process id and the thread, so two
+    servers never share one, forked workers do not write the same file, no
+    stale file of an older process is read, and two deployments running in
+    threads of one server (queue_job in a threaded Odoo) never read a file
+    the other is writing (the client would log "load cache error").
+    Discovery failures are classified.
     """
     host = api_client.configuration.host
     key = hashlib.sha256(host.encode()).hexdigest()[:24]
-    cache_file = os.path.join(_discovery_cache_dir(), f"{key}-{os.getpid()}.json")
+    owner = f"{os.getpid()}-{threading.get_ident()}"
+    cache_file = os.path.join(_discovery_cache_dir(), f"{key}-{owner}.json")
     try:
         return DynamicClient(api_client, cache_file=cache_file)
     except Exception as exc:  # noqa: BLE001 - classify decides

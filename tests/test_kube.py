@@ -2,7 +2,9 @@
 
 import base64
 import json
+import logging
 import os
+import threading
 
 import pytest
 import urllib3
@@ -206,6 +208,35 @@ def test_discovery_cache_is_private_and_keyed_by_host(kube_api):
     assert os.path.dirname(file_a) == os.path.dirname(file_b) == kube._discovery_dir
     assert os.path.basename(kube._discovery_dir).startswith("mintcloud-discovery-")
     assert os.path.isfile(file_a) and os.path.isfile(file_b)
+
+
+def test_discovery_cache_is_private_to_a_thread(kube_api, caplog):
+    """Two deployments in threads of one Odoo never share a cache file.
+
+    Shared, one thread truncates and rewrites the file while the other reads
+    it, and the kubernetes client logs "load cache error" (seen in a served
+    Odoo running two deployment jobs at once).
+    """
+    files, barrier = [], threading.Barrier(4)
+
+    def discover():
+        barrier.wait()
+        for _ in range(5):
+            dyn = dynamic_client(api_client(host=kube_api.url))
+            files.append((threading.get_ident(), dyn.resources._Discoverer__cache_file))
+
+    threads = [threading.Thread(target=discover) for _ in range(4)]
+    with caplog.at_level(logging.ERROR):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    by_thread = {}
+    for ident, path in files:
+        by_thread.setdefault(ident, set()).add(path)
+    assert len(by_thread) == 4 and all(len(p) == 1 for p in by_thread.values())
+    assert len({path for paths in by_thread.values() for path in paths}) == 4
+    assert "load cache error" not in caplog.text
 
 
 def test_resource_for_and_get_object(kube_api, kube_client):
