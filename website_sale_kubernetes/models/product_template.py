@@ -70,3 +70,28 @@ class ProductTemplate(models.Model):
         """The default variables (secrets marked), generated ones left out."""
         self.ensure_one()
         return lines_to_variables(self.sudo().kubernetes_variable_ids._default_lines())
+
+    def _subscription_period_label(self):
+        """The recurring period shown next to the price of a subscribable
+        product: "/ month" for every month, "every 3 months" for a longer
+        interval; "" for a product without a subscription template."""
+        self.ensure_one()
+        template = self.sudo().subscription_template_id
+        if not self.subscribable or not template:
+            return ""
+        count = max(template.recurring_interval, 1)
+        if count == 1:
+            labels = {
+                "days": _("/ day"),
+                "weeks": _("/ week"),
+                "months": _("/ month"),
+                "years": _("/ year"),
+            }
+        else:
+            labels = {
+                "days": _("every %(count)s days", count=count),
+                "weeks": _("every %(count)s weeks", count=count),
+                "months": _("every %(count)s months", count=count),
+                "years": _("every %(count)s years", count=count),
+            }
+        return labels.get(template.recurring_rule_type, "")
