@@ -17,7 +17,6 @@ more per app.
 import importlib.util
 import os
 import pathlib
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ from bench.common import (
 from mintcloud.apply import APP_LABEL, FIELD_MANAGER, MANAGED_BY, MANAGED_BY_LABEL
 from mintcloud.render import render_manifests
 from mintcloud.variables import dump_vars_yml
+from tests.tools import console_script
 
 DEFAULT_APPS = 20
 DEFAULT_FORKS = 1
@@ -101,7 +101,7 @@ current-context: fake
 
 def missing():
     """Why the benchmark cannot run here (a sentence), or None."""
-    if shutil.which("ansible-playbook") is None:
+    if console_script("ansible-playbook") is None:
         return "ansible-playbook is not on PATH (pip install -r bench/requirements.txt)"
     if importlib.util.find_spec("ansible_collections.kubernetes.core") is None:
         return (
@@ -196,7 +196,7 @@ def run(apps=DEFAULT_APPS, forks=None):
             started = time.perf_counter()
             proc = subprocess.run(
                 [
-                    shutil.which("ansible-playbook"),
+                    console_script("ansible-playbook"),
                     "-i",
                     str(work / "inventory"),
                     str(work / "playbook.yml"),

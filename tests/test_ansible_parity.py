@@ -9,7 +9,6 @@ YAML documents with what the core renders from the same file.
 import importlib.util
 import os
 import pathlib
-import shutil
 import subprocess
 import sys
 
@@ -19,6 +18,7 @@ import yaml
 from mintcloud.errors import RenderError
 from mintcloud.render import render_documents
 from mintcloud.variables import dump_vars_yml, load_vars_yml, merge_variables
+from tests.tools import console_script
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 MANIFESTS = ROOT / "kubernetes_manifest" / "static" / "manifests"
@@ -110,10 +110,10 @@ def _names(case):
 @pytest.fixture(scope="module")
 def ansible_run(tmp_path_factory):
     """Run ansible-playbook once; return {case: (variables read back, output dir)}."""
-    playbook_bin = shutil.which("ansible-playbook")
+    playbook_bin = console_script("ansible-playbook")
     if playbook_bin is None:
         pytest.skip(
-            "ansible-playbook is not on PATH "
+            "ansible-playbook is neither next to this Python nor on PATH "
             "(install ansible-core to run the parity tests)"
         )
     tmp = tmp_path_factory.mktemp("ansible")
