@@ -21,6 +21,8 @@ Environment (all optional):
     passed to ``--test-tags`` (default: the five addons).
 ``MINTCLOUD_SKIP_ODOO=1``
     run the plain suite only.
+``MINTCLOUD_SKIP_SERVED=1``
+    skip the served check.
 ``MINTCLOUD_KEEP_DB=1``
     keep the Odoo test database (it is dropped otherwise).
 """
@@ -32,19 +34,15 @@ import socket
 import subprocess
 import sys
 import time
-from importlib import metadata
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ADDONS = [
-    "kubernetes_manifest",
-    "kubernetes_app",
-    "website_sale_kubernetes",
-    "portal_kubernetes",
-    "mailgun_domain",
-]
-# Installed next to the addons for their tests only: the webshop tour pays
-# with Odoo's demo payment provider.
-TEST_ONLY_MODULES = ["payment_demo"]
+sys.path.insert(0, ROOT)
+
+from dev.odoo_server import ADDONS, DEMO_MODULES, addons_path  # noqa: E402
+
+# Installed next to the addons for their tests: the webshop tour pays with
+# Odoo's demo payment provider.
+TEST_ONLY_MODULES = DEMO_MODULES
 COVERAGE_MIN = 90
 
 # pytest's closing line, e.g. "=== 3 failed, 200 passed, 2 skipped in 9.1s ==="
@@ -64,33 +62,73 @@ def _env():
     return env
 
 
-def run_plain():
-    """Run pytest on tests/; return (exit code, counts dict)."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "tests",
-        "-p",
-        "no:cacheprovider",
-        "--cov=mintcloud",
-        "--cov-report=term",
-        f"--cov-fail-under={COVERAGE_MIN}",
-    ]
+def _pytest(args, env):
+    """Run pytest with ``args``; return (exit code, counts dict)."""
+    cmd = [sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider"]
     print("$ " + " ".join(cmd), flush=True)
     proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, text=True, bufsize=1
+        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, bufsize=1
     )
     last = ""
+    output = []
     for line in proc.stdout:
         sys.stdout.write(line)
-        if re.search(r"\d+ (passed|failed|error)", line) and " in " in line:
+        output.append(line)
+        if re.search(r"\d+ (passed|failed|error|skipped)", line) and " in " in line:
             last = line
     code = proc.wait()
     counts = {}
     for number, what in PYTEST_COUNT.findall(last):
         what = "errors" if what.startswith("error") else what
         counts[what] = counts.get(what, 0) + int(number)
+    return code, counts, output
+
+
+def zero_proofs(output):
+    """The proof counts (tests/conftest.py) that came out 0.
+
+    ``make test`` installs every tool a proof needs (ansible-core, passlib):
+    a count of 0 means the proofs were skipped, which must not pass quietly.
+    """
+    zero = []
+    in_section = False
+    for line in output:
+        if "Mint Cloud proof counts" in line:
+            in_section = True
+        elif in_section:
+            match = re.match(r"^(.+): (\d+)$", line.strip())
+            if not match:
+                break
+            if match.group(2) == "0":
+                zero.append(match.group(1))
+    return zero
+
+
+def run_plain():
+    """The plain suite with coverage of the core; a proof count of 0 fails it."""
+    code, counts, output = _pytest(
+        [
+            "tests",
+            "--cov=mintcloud",
+            "--cov-report=term",
+            f"--cov-fail-under={COVERAGE_MIN}",
+        ],
+        _env(),
+    )
+    zero = zero_proofs(output)
+    if zero:
+        print("These proofs counted 0 (their tests were skipped): " + "; ".join(zero))
+        code = code or 1
+    return code, counts
+
+
+def run_served():
+    """The served check: Odoo as ``make run`` serves it, with the real job runner."""
+    code, counts, _output = _pytest(
+        ["tests/served", "-v"], dict(_env(), MINTCLOUD_SERVED="1")
+    )
+    if not counts.get("passed"):
+        code = code or 1
     return code, counts
 
 
@@ -104,24 +142,8 @@ def odoo_importable():
     return probe.returncode == 0
 
 
-def _odoo_root():
-    return subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import os, odoo; print(os.path.dirname(os.path.dirname(odoo.__file__)))",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd="/",
-    ).stdout.strip()
-
-
 def _odoo_addons_path():
-    out = _odoo_root()
-    paths = [os.path.join(out, "addons"), os.path.join(out, "odoo", "addons")]
-    return [p for p in paths if os.path.isdir(p)] + [ROOT]
+    return addons_path(sys.executable)
 
 
 def _free_port():
@@ -237,113 +259,7 @@ def _fmt(counts):
     return text
 
 
-def serve(port, database):
-    """Start Odoo with the five addons and demo data (``make run``)."""
-    if not odoo_importable():
-        print(
-            "Odoo 17 is not importable by this Python. Install it first, e.g.\n"
-            "  git clone -b 17.0 --depth 1 https://github.com/odoo/odoo ~/odoo17\n"
-            "  pip install -r ~/odoo17/requirements.txt 'setuptools<67'\n"
-            "  pip install --no-deps -e ~/odoo17 --config-settings editable_mode=compat\n"
-            "(see README.md, Prerequisites)."
-        )
-        return 1
-    host, pg_args = _pg_args()
-    if not _pg_reachable(host):
-        print(
-            f"PostgreSQL is not reachable on {host}: start it "
-            "(e.g. 'pg_ctlcluster 15 main start' or 'docker run -p 5432:5432 "
-            "-e POSTGRES_HOST_AUTH_METHOD=trust postgres:15') "
-            "or set PGHOST/PGPORT/PGUSER/PGPASSWORD."
-        )
-        return 1
-    cmd = [
-        sys.executable,
-        "-c",
-        "import sys, odoo.cli; sys.argv[0] = 'odoo'; odoo.cli.main()",
-        "--database",
-        database,
-        *pg_args,
-        "--addons-path",
-        ",".join(_odoo_addons_path()),
-        "--init",
-        ",".join(ADDONS),
-        "--http-port",
-        str(port),
-    ]
-    print(
-        f"Odoo starts on http://localhost:{port} (database {database!r}, admin/admin)"
-    )
-    return subprocess.call(cmd, cwd=ROOT, env=_env())
-
-
-# The OCA addons as wheels from PyPI.  They declare a dependency on the
-# "odoo" distribution, whose Odoo 17 setup.py asks for Debian build tools
-# (python3-stdeb) pip cannot install: so --no-deps (their only Python
-# dependency, requests, comes with Odoo).
-OCA_ADDONS = [
-    "odoo-addon-queue_job>=17.0,<17.1",
-    "odoo-addon-subscription_oca>=17.0,<17.1",
-]
-ODOO_TEST_REQUIREMENTS = ["websocket-client"]  # Odoo's browser tests (tours)
-
-
-def install_deps():
-    """Install the project's requirements without breaking Odoo's pins.
-
-    Where Odoo is importable, every installed distribution is pinned to its
-    installed version (and Odoo's requirements.txt is added when there is
-    one), so e.g. Werkzeug stays at 2.0 for Odoo 17; the OCA addons come from
-    PyPI as ``odoo-addon-*`` wheels.  Debian's Chromium is installed for the
-    tours when it is missing and apt-get can be used.
-    """
-    cmd = [sys.executable, "-m", "pip", "install", "-q", "-r", "requirements.txt"]
-    if odoo_importable():
-        pins = sorted(
-            {
-                f"{dist.metadata['Name']}=={dist.version}"
-                for dist in metadata.distributions()
-                if dist.metadata["Name"]
-            }
-        )
-        constraints = os.path.join(ROOT, ".odoo-constraints.txt")
-        with open(constraints, "w") as fh:
-            fh.write("\n".join(pins) + "\n")
-        cmd += ["-c", constraints, *ODOO_TEST_REQUIREMENTS]
-        odoo_requirements = os.path.join(_odoo_root(), "requirements.txt")
-        if os.path.isfile(odoo_requirements):
-            cmd += ["-c", odoo_requirements]
-        if not _browser() and shutil.which("apt-get") and os.geteuid() == 0:
-            print("Installing Debian's chromium for Odoo's browser tests", flush=True)
-            subprocess.run(["apt-get", "update", "-qq"], check=False)
-            subprocess.run(
-                ["apt-get", "install", "-y", "-qq", "chromium"],
-                check=False,
-                env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"),
-            )
-        if not _browser():
-            print("No Chromium found: Odoo will skip its browser tours.", flush=True)
-    print("$ " + " ".join(cmd), flush=True)
-    code = subprocess.call(cmd, cwd=ROOT)
-    if not code and odoo_importable():
-        oca = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", *OCA_ADDONS]
-        print("$ " + " ".join(oca), flush=True)
-        code = subprocess.call(oca, cwd=ROOT)
-    return code
-
-
-def _browser():
-    return any(shutil.which(name) for name in ("chromium", "chromium-browser"))
-
-
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["deps"]:
-        return install_deps()
-    if argv[:1] == ["serve"]:
-        port = int(argv[1]) if len(argv) > 1 else 8069
-        database = argv[2] if len(argv) > 2 else "mintcloud"
-        return serve(port, database)
+def main():
     plain_code, plain = run_plain()
     parts = [f"plain: {_fmt(plain)}"]
     code = plain_code
@@ -355,6 +271,12 @@ def main(argv=None):
         odoo_code, odoo = run_odoo()
         parts.append(f"odoo: {_fmt(odoo)}")
         code = code or odoo_code
+        if os.environ.get("MINTCLOUD_SKIP_SERVED"):
+            parts.append("served: skipped (MINTCLOUD_SKIP_SERVED is set)")
+        else:
+            served_code, served = run_served()
+            parts.append(f"served: {_fmt(served)}")
+            code = code or served_code
     print("; ".join(parts), flush=True)
     return code
 

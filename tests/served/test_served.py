@@ -1,0 +1,311 @@
+"""The served product runs its jobs: Odoo as ``make run`` serves it, checked over HTTP.
+
+Nothing here runs a queue job itself.  Each flow is started the way a person
+starts it (the demo data at install, an operator's click on *Apply* sent as
+the web client sends it, a customer's purchase as the browser's requests)
+and then only polled, with a bound, until queue_job's runner has done the
+work.  Without queue_job as a server-wide module every check here fails: the
+apps stay ``queued``.
+"""
+
+import html
+import json
+import os
+import re
+
+import pytest
+
+from tests.fakes.kube_api import FakeKubeServer
+from tests.served.client import RpcError, wait_for
+
+#: Seconds a job may take to be picked up and done by the runner (it starts
+#: five seconds after the server and then reacts to NOTIFY at once).
+JOB_BOUND = 90
+DEMO_APPS = ("acme", "acme-int")
+OPERATOR_GROUP = "kubernetes_manifest.group_kubernetes_manager"
+
+
+def kubeconfig(url):
+    return (
+        "apiVersion: v1\nkind: Config\n"
+        f"clusters:\n- name: fake\n  cluster:\n    server: {url}\n"
+        "users:\n- name: anonymous\n  user: {}\n"
+        "contexts:\n- name: fake\n  context:\n    cluster: fake\n    user: anonymous\n"
+        "current-context: fake\n"
+    )
+
+
+def apps(session, names):
+    return {
+        app["name"]: app
+        for app in session.call(
+            "kubernetes.app",
+            "search_read",
+            [("name", "in", list(names))],
+            fields=["name", "state", "status_message", "last_deployment_state"],
+        )
+    }
+
+
+def settled(session, names, states):
+    """All apps ``names`` exist and are in one of ``states``; else None."""
+    found = apps(session, names)
+    if len(found) == len(names) and all(a["state"] in states for a in found.values()):
+        return found
+    return None
+
+
+def test_demo_apps_leave_queued(served):
+    """The demo apps' first deployments, queued at install, are run by the runner."""
+    admin = served.admin()
+    found = wait_for(
+        lambda: settled(admin, DEMO_APPS, {"dry-run", "error"}),
+        JOB_BOUND,
+        "demo apps acme and acme-int leave 'queued'",
+    )
+    assert {name: app["state"] for name, app in found.items()} == {
+        "acme": "dry-run",
+        "acme-int": "dry-run",
+    }, found
+    jobs = admin.call(
+        "queue.job",
+        "search_read",
+        [("model_name", "=", "kubernetes.deployment")],
+        fields=["state", "func_string"],
+    )
+    assert jobs and all(job["state"] == "done" for job in jobs), jobs
+    log = served.log()
+    assert "starting jobrunner thread" in log, "queue_job's runner did not start"
+    assert "Configured channel: root.kubernetes(C:2" in log, "channel not configured"
+
+
+@pytest.fixture(scope="module")
+def cluster(served):
+    """The demo cluster connected to a fake API server, as a manager sets it up."""
+    kube = FakeKubeServer().start()
+    admin = served.admin()
+    cluster_id = admin.xmlid("kubernetes_app.cluster_demo")
+    admin.call(
+        "kubernetes.cluster",
+        "write",
+        [cluster_id],
+        {"connection": "kubeconfig", "kubeconfig": kubeconfig(kube.url)},
+    )
+    yield kube
+    kube.stop()
+
+
+@pytest.fixture(scope="module")
+def operator(served):
+    """A Kubernetes manager logged in through the web client's login."""
+    admin = served.admin()
+    group_id = admin.xmlid(OPERATOR_GROUP)
+    admin.call(
+        "res.users",
+        "create",
+        {
+            "name": "Olga Operator",
+            "login": "operator@example.com",
+            "password": "operator-served-check",
+            "groups_id": [(6, 0, [group_id, admin.xmlid("base.group_user")])],
+        },
+    )
+    session = served.session()
+    session.login(served.database, "operator@example.com", "operator-served-check")
+    return session
+
+
+def objects_of(kube, app):
+    return kube.list_objects(label_selector=f"mint-cloud.ch/app={app}")
+
+
+def test_operator_apply_is_run_by_the_runner(served, cluster, operator):
+    """Apply clicked on the app form ends with the app's objects on the API server."""
+    (app,) = operator.call(
+        "kubernetes.app", "search_read", [("name", "=", "acme")], fields=["id"]
+    )
+    wait_for(
+        lambda: settled(operator, ["acme"], {"dry-run", "error"}),
+        JOB_BOUND,
+        "acme's first deployment done",
+    )
+    operator.click("kubernetes.app", "action_apply", [app["id"]])
+    found = wait_for(
+        lambda: settled(
+            operator, ["acme"], {"running", "deploying", "degraded", "error"}
+        ),
+        JOB_BOUND,
+        "the Apply clicked by the operator is processed",
+    )
+    assert found["acme"]["state"] != "error", found["acme"]["status_message"]
+    kinds = sorted(obj["kind"] for obj in objects_of(cluster, "acme"))
+    assert "Deployment" in kinds and "Ingress" in kinds, kinds
+    deployments = operator.call(
+        "kubernetes.deployment",
+        "search_read",
+        [("app_id", "=", app["id"])],
+        fields=["state", "trigger"],
+        order="id desc",
+        limit=1,
+    )
+    assert deployments[0]["state"] == "done", deployments
+
+
+# --- a customer buys hosting in the shop -------------------------------------
+
+
+def _form_value(page, name):
+    match = re.search(rf'name="{re.escape(name)}"[^>]*?value="([^"]*)"', page)
+    if not match:
+        match = re.search(rf'value="([^"]*)"[^>]*?name="{re.escape(name)}"', page)
+    assert match, f"no input {name!r} in the page"
+    return html.unescape(match.group(1))
+
+
+def _payment_form(page):
+    """The data-* attributes of the payment form (what payment_form.js reads)."""
+    match = re.search(r"<form[^>]*id=\"o_payment_form\"[^>]*>", page)
+    assert match, "no payment form on /shop/payment"
+    return {
+        key: html.unescape(value)
+        for key, value in re.findall(r'data-([a-z-]+)="([^"]*)"', match.group(0))
+    }
+
+
+def _demo_option(page):
+    """(provider id, payment method id) of the demo provider's radio button."""
+    for tag in re.findall(r"<input[^>]*name=\"o_payment_radio\"[^>]*>", page):
+        attrs = dict(re.findall(r'data-([a-z-]+)="([^"]*)"', tag))
+        if (
+            attrs.get("provider-code") == "demo"
+            and attrs.get("payment-option-type") == "payment_method"
+        ):
+            return int(attrs["provider-id"]), int(attrs["payment-option-id"])
+    raise AssertionError("the demo payment provider is not offered on /shop/payment")
+
+
+def test_customer_buys_hosting(served, cluster):
+    """Cart, app name, demo payment with Odoo's real post-processing, both apps deployed."""
+    name = f"served{os.getpid() % 100000}"
+    shop = served.session()
+
+    # Product page, then "Add to cart" as website_sale's JS sends it.
+    listing = shop.get("/shop?search=Odoo-Hosting").text
+    path = re.search(r'href="(/shop/odoo-hosting-\d+)[?"]', listing)
+    assert path, "Odoo-Hosting is not in /shop"
+    product_page = shop.get(path.group(1)).text
+    product_id = int(_form_value(product_page, "product_id"))
+    shop.jsonrpc("/shop/cart/update_json", {"product_id": product_id, "add_qty": 1})
+    assert "Odoo-Hosting" in shop.get("/shop/cart").text
+
+    # Address of a new customer.
+    address = shop.get("/shop/address").text
+    country = re.search(
+        r'<option value="(\d+)"[^>]*>\s*Switzerland\s*</option>', address
+    )
+    response = shop.post(
+        "/shop/address",
+        {
+            "csrf_token": shop.csrf(address),
+            "submitted": "1",
+            "partner_id": "-1",
+            "name": "Ada Served",
+            "email": f"{name}@example.com",
+            "phone": "+41 44 000 00 00",
+            "street": "Bahnhofstrasse 1",
+            "city": "Zürich",
+            "zip": "8001",
+            "country_id": country.group(1) if country else "",
+        },
+    )
+    # /shop/confirm_order sends a hosting cart to the App Name step.
+    assert response.url.endswith("/shop/app_name"), response.url
+
+    # The App Name step: the live check, then the form.
+    step = response.text
+    field = re.search(r'name="(app_name_(\d+))"', step)
+    assert field, "no app name field on /shop/app_name"
+    check = shop.jsonrpc(
+        "/shop/app_name/check", {"name": name, "line_id": int(field.group(2))}
+    )
+    assert check["valid"], check
+    response = shop.post(
+        "/shop/app_name", {"csrf_token": shop.csrf(step), field.group(1): name}
+    )
+    assert response.url.endswith("/shop/payment"), response.url
+
+    # Payment with the demo provider, as payment_form.js and the demo
+    # provider's JS do it: create the transaction, simulate a paid card,
+    # then the status page polls, which runs Odoo's post-processing.
+    payment = response.text
+    form = _payment_form(payment)
+    provider_id, method_id = _demo_option(payment)
+    processing = shop.jsonrpc(
+        form["transaction-route"],
+        {
+            "provider_id": provider_id,
+            "payment_method_id": method_id,
+            "token_id": None,
+            "amount": float(form["amount"]),
+            "flow": "direct",
+            "tokenization_requested": False,
+            "landing_route": form["landing-route"],
+            "is_validation": False,
+            "access_token": form["access-token"],
+            "csrf_token": shop.csrf(payment),
+        },
+    )
+    shop.jsonrpc(
+        "/payment/demo/simulate_payment",
+        {
+            "reference": processing["reference"],
+            "payment_details": "4242",
+            "simulated_state": "done",
+        },
+    )
+    shop.get("/payment/status")
+
+    def poll():
+        try:
+            return shop.jsonrpc(
+                "/payment/status/poll", {"csrf_token": shop.csrf(payment)}
+            )
+        except RpcError as error:  # the page's JS polls again on "retry"
+            if "retry" in str(error):
+                return None
+            raise
+
+    result = wait_for(poll, 60, "the payment status page gets its result")
+    assert result.get("state") == "done" or result.get("is_post_processed"), result
+    confirmation = shop.get(result.get("landing_route") or "/shop/confirmation").text
+    assert f"https://{name}.mint-cloud.ch" in confirmation
+
+    # The order is confirmed and both apps are deployed by the runner.
+    admin = served.admin()
+    order = admin.call(
+        "sale.order",
+        "search_read",
+        [("order_line.kubernetes_app_name", "=", name)],
+        fields=["state"],
+    )
+    assert order and order[0]["state"] == "sale", order
+    names = [name, f"{name}-int"]
+    found = wait_for(
+        lambda: settled(admin, names, {"running", "deploying", "degraded", "error"}),
+        JOB_BOUND,
+        "both new apps deployed",
+    )
+    assert all(app["state"] != "error" for app in found.values()), found
+    for app in names:
+        kinds = sorted(obj["kind"] for obj in objects_of(cluster, app))
+        assert "Deployment" in kinds, (app, kinds)
+
+
+def test_nothing_logged_as_error(served):
+    """The served Odoo logged no ERROR or CRITICAL line while it did all that."""
+    bad = [
+        line
+        for line in served.log().splitlines()
+        if re.match(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ", line)
+    ]
+    assert not bad, json.dumps(bad[:10], indent=1)
