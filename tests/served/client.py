@@ -97,8 +97,11 @@ class OdooSession:
         return rows[0]["res_id"]
 
 
-def wait_for(probe, timeout, what, interval=0.5):
-    """Call ``probe`` until it returns something truthy; fail after ``timeout`` s."""
+def wait_for(probe, timeout, what, interval=0.5, describe=None):
+    """Call ``probe`` until it returns something truthy; fail after ``timeout`` s.
+
+    The failure says what was seen last: ``describe()`` when given.
+    """
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -106,4 +109,5 @@ def wait_for(probe, timeout, what, interval=0.5):
         if last:
             return last
         time.sleep(interval)
-    raise AssertionError(f"{what}: not reached within {timeout:.0f} s (last: {last!r})")
+    seen = describe() if describe else last
+    raise AssertionError(f"{what}: not reached within {timeout:.0f} s (seen: {seen!r})")

@@ -55,12 +55,23 @@ def settled(session, names, states):
     return None
 
 
+def wait_settled(session, names, states, what):
+    """Poll until ``settled``; a timeout reports the apps' states."""
+    return wait_for(
+        lambda: settled(session, names, states),
+        JOB_BOUND,
+        what,
+        describe=lambda: {n: a["state"] for n, a in apps(session, names).items()},
+    )
+
+
 def test_demo_apps_leave_queued(served):
     """The demo apps' first deployments, queued at install, are run by the runner."""
     admin = served.admin()
-    found = wait_for(
-        lambda: settled(admin, DEMO_APPS, {"dry-run", "error"}),
-        JOB_BOUND,
+    found = wait_settled(
+        admin,
+        DEMO_APPS,
+        {"dry-run", "error"},
         "demo apps acme and acme-int leave 'queued'",
     )
     assert {name: app["state"] for name, app in found.items()} == {
@@ -124,17 +135,14 @@ def test_operator_apply_is_run_by_the_runner(served, cluster, operator):
     (app,) = operator.call(
         "kubernetes.app", "search_read", [("name", "=", "acme")], fields=["id"]
     )
-    wait_for(
-        lambda: settled(operator, ["acme"], {"dry-run", "error"}),
-        JOB_BOUND,
-        "acme's first deployment done",
+    wait_settled(
+        operator, ["acme"], {"dry-run", "error"}, "acme's first deployment done"
     )
     operator.click("kubernetes.app", "action_apply", [app["id"]])
-    found = wait_for(
-        lambda: settled(
-            operator, ["acme"], {"running", "deploying", "degraded", "error"}
-        ),
-        JOB_BOUND,
+    found = wait_settled(
+        operator,
+        ["acme"],
+        {"running", "deploying", "degraded", "error"},
         "the Apply clicked by the operator is processed",
     )
     assert found["acme"]["state"] != "error", found["acme"]["status_message"]
@@ -290,9 +298,10 @@ def test_customer_buys_hosting(served, cluster):
     )
     assert order and order[0]["state"] == "sale", order
     names = [name, f"{name}-int"]
-    found = wait_for(
-        lambda: settled(admin, names, {"running", "deploying", "degraded", "error"}),
-        JOB_BOUND,
+    found = wait_settled(
+        admin,
+        names,
+        {"running", "deploying", "degraded", "error"},
         "both new apps deployed",
     )
     assert all(app["state"] != "error" for app in found.values()), found
