@@ -44,11 +44,13 @@ REEXEC_MARK = "MINTCLOUD_LAUNCHER_PYTHON"
 def _odoo_python():
     """Re-run this launcher under an interpreter that imports Odoo 17."""
     python = bootstrap.ensure_python(sys.executable)
-    if os.path.realpath(python) == os.path.realpath(sys.executable) or os.environ.get(
-        REEXEC_MARK
-    ):
-        say(f"Odoo 17 importable by {sys.executable}")
+    # A venv's python is a symlink to the base interpreter: compare the
+    # paths themselves, not what they resolve to.
+    if os.path.abspath(python) == os.path.abspath(sys.executable):
+        say(f"Odoo 17 is importable by {sys.executable}")
         return
+    if os.environ.get(REEXEC_MARK):
+        bootstrap.fail(f"{python} was to run the launcher, but {sys.executable} does")
     say(f"continuing with {python}")
     os.environ[REEXEC_MARK] = python
     os.execv(python, [python, os.path.abspath(__file__), *sys.argv[1:]])
