@@ -14,6 +14,7 @@
   Dockerfile uses it, so image and launcher install the same way.
 """
 
+import ast
 import hashlib
 import os
 import re
@@ -203,7 +204,33 @@ def odoo_source():
             f"could not clone Odoo from {spec}:\n    {proc.stderr.strip()}\n"
             "Set ODOO_SOURCE to a local Odoo 17 checkout or a reachable git URL."
         )
-    return _check_source(dest)
+    _check_source(dest)
+    _drop_uninstallable(os.path.join(dest, "addons"))
+    return dest
+
+
+def _drop_uninstallable(addons_dir):
+    """Remove from our own clone the addons that declare ``installable: False``.
+
+    They can never be installed, but one that also says ``auto_install`` is
+    marked "to install" in every new database, and Odoo then logs
+    "Some modules have inconsistent states" and skips every cron of it (seen
+    with a fork of 17.0 that carries such an addon).
+    """
+    dropped = []
+    for name in sorted(os.listdir(addons_dir)):
+        manifest = os.path.join(addons_dir, name, "__manifest__.py")
+        try:
+            with open(manifest) as fh:
+                values = ast.literal_eval(fh.read())
+        except (OSError, ValueError, SyntaxError):
+            continue
+        if isinstance(values, dict) and values.get("installable", True) is False:
+            shutil.rmtree(os.path.join(addons_dir, name))
+            dropped.append(name)
+    if dropped:
+        say(f"left out addons that cannot be installed: {', '.join(dropped)}")
+    return dropped
 
 
 def _check_source(path):

@@ -29,7 +29,6 @@ Environment (all optional):
 
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -38,7 +37,14 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from dev.odoo_server import ADDONS, DEMO_MODULES, addons_path  # noqa: E402
+from dev.odoo_server import (  # noqa: E402
+    ADDONS,
+    DEMO_MODULES,
+    addons_path,
+    drop_database,
+    pg_settings,
+)
+from dev.postgres import reachable  # noqa: E402
 
 # Installed next to the addons for their tests: the webshop tour pays with
 # Odoo's demo payment provider.
@@ -153,34 +159,22 @@ def _free_port():
 
 
 def _pg_args():
-    env = os.environ
-    host = env.get("PGHOST", "127.0.0.1")
-    args = ["--db_host", host]
-    if env.get("PGPORT"):
-        args += ["--db_port", env["PGPORT"]]
-    if env.get("PGUSER"):
-        args += ["--db_user", env["PGUSER"]]
-    if env.get("PGPASSWORD"):
-        args += ["--db_password", env["PGPASSWORD"]]
-    return host, args
-
-
-def _pg_reachable(host):
-    cmd = ["pg_isready", "-h", host]
-    if os.environ.get("PGPORT"):
-        cmd += ["-p", os.environ["PGPORT"]]
-    if shutil.which("pg_isready") is None:
-        return True  # cannot tell; Odoo will say it
-    return subprocess.run(cmd, capture_output=True).returncode == 0
+    pg = pg_settings()
+    args = ["--db_host", pg["host"], "--db_port", str(pg["port"])]
+    if pg["user"]:
+        args += ["--db_user", pg["user"]]
+    if pg["password"]:
+        args += ["--db_password", pg["password"]]
+    return pg, args
 
 
 def run_odoo():
     """Install the addons into a fresh database and run their tests."""
-    host, pg_args = _pg_args()
-    if not _pg_reachable(host):
+    pg, pg_args = _pg_args()
+    if not reachable(pg["host"], pg["port"]):
         print(
-            f"PostgreSQL is not reachable on {host}: start it "
-            "(e.g. 'pg_ctlcluster 15 main start') or set PGHOST/PGPORT/PGUSER.",
+            f"PostgreSQL is not reachable on {pg['host']}:{pg['port']}: "
+            "'make test' starts one, or set PGHOST/PGPORT/PGUSER.",
             flush=True,
         )
         return 1, {}
@@ -232,10 +226,7 @@ def run_odoo():
                 bad_lines.append(line.rstrip())
         code = proc.wait()
     if not os.environ.get("MINTCLOUD_KEEP_DB"):
-        subprocess.run(
-            ["dropdb", "--if-exists", "-h", host, db],
-            capture_output=True,
-        )
+        drop_database(pg, db)
     print(f"odoo suite took {time.time() - started:.0f} s; log: {log_path}", flush=True)
     if summary is None:
         print("Odoo did not print its test summary: see the log above.")

@@ -186,3 +186,17 @@ def test_source_check_refuses_another_odoo_version(tmp_path):
         "version_info = (17, 0, 0, FINAL, 0, '')\n"
     )
     assert bootstrap._check_source(str(tmp_path)) == str(tmp_path)
+
+
+def test_uninstallable_addons_are_left_out_of_our_clone(tmp_path):
+    manifests = {
+        "sale": "{'name': 'Sales', 'depends': ['base']}",
+        "session_redis": "{'installable': False, 'auto_install': True}",
+        "broken": "{'name': ",
+    }
+    for name, text in manifests.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__manifest__.py").write_text(text)
+    (tmp_path / "README.md").write_text("not an addon")
+    assert bootstrap._drop_uninstallable(str(tmp_path)) == ["session_redis"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "broken", "sale"]
