@@ -37,8 +37,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from dev import bootstrap, odoo_server, postgres, sysdeps  # noqa: E402
 from dev.bootstrap import ROOT, RUN_DIR, say  # noqa: E402
 
-STARTED = time.time()
 REEXEC_MARK = "MINTCLOUD_LAUNCHER_PYTHON"
+STARTED_MARK = "MINTCLOUD_LAUNCHER_STARTED"
+#: When ``make`` started the launcher (kept across the re-run under .venv).
+STARTED = float(os.environ.get(STARTED_MARK) or time.time())
 
 
 def _odoo_python():
@@ -53,6 +55,7 @@ def _odoo_python():
         bootstrap.fail(f"{python} was to run the launcher, but {sys.executable} does")
     say(f"continuing with {python}")
     os.environ[REEXEC_MARK] = python
+    os.environ[STARTED_MARK] = str(STARTED)
     os.execv(python, [python, os.path.abspath(__file__), *sys.argv[1:]])
 
 
