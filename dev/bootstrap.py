@@ -15,6 +15,7 @@
 """
 
 import ast
+import functools
 import hashlib
 import os
 import re
@@ -57,17 +58,35 @@ def run(cmd, **kwargs):
     return proc
 
 
-def odoo_version(python):
-    """The Odoo major version ``python`` imports, or None."""
+#: Finds the odoo package without running its __init__ (importing odoo
+#: takes seconds): prints the folder holding the package, or nothing.
+_LOCATE = (
+    "import importlib.util as u, os; s = u.find_spec('odoo'); "
+    "print(os.path.dirname(s.origin) if s and s.origin else '')"
+)
+
+
+@functools.cache
+def _odoo_package(python):
     probe = subprocess.run(
-        [python, "-c", "import odoo.release; print(odoo.release.version_info[0])"],
+        [python, "-c", _LOCATE],
         capture_output=True,
         text=True,
         cwd="/",
         env=_without_pythonpath(),
     )
-    out = probe.stdout.strip()
-    return int(out) if probe.returncode == 0 and out.isdigit() else None
+    return probe.stdout.strip() if probe.returncode == 0 else ""
+
+
+def odoo_version(python):
+    """The Odoo major version ``python`` imports, or None."""
+    package = _odoo_package(python)
+    try:
+        with open(os.path.join(package, "release.py")) as fh:
+            match = re.search(r"^version_info = \((\d+),", fh.read(), re.M)
+    except OSError:
+        return None
+    return int(match.group(1)) if match else None
 
 
 def _without_pythonpath():
@@ -80,16 +99,10 @@ def _without_pythonpath():
 
 def odoo_root(python):
     """The folder of the Odoo checkout ``python`` imports (holds ``addons/``)."""
-    out = run(
-        [
-            python,
-            "-c",
-            "import os, odoo; print(os.path.dirname(os.path.dirname(odoo.__file__)))",
-        ],
-        cwd="/",
-        env=_without_pythonpath(),
-    ).stdout
-    return out.strip()
+    package = _odoo_package(python)
+    if not package:
+        fail(f"{python} cannot import odoo.")
+    return os.path.dirname(package)
 
 
 def venv_python():
@@ -146,6 +159,7 @@ def bootstrap(python):
             "editable_mode=compat",
         ]
     )
+    _odoo_package.cache_clear()
     if odoo_version(venv_python()) != 17:
         fail(f"Odoo was installed into {VENV} but does not import; see above.")
     say(f"Odoo 17 is installed in {VENV}")
