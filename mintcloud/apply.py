@@ -5,7 +5,10 @@ An app owns every object carrying the label ``APP_LABEL=<app name>``.
 manager ``mint-cloud`` and then deletes the labelled objects of the app that
 are no longer rendered.  Objects of other apps sharing the namespace (prod
 ``acme`` and int ``acme-int`` both live in ``acme``) carry another label
-value and are never touched.
+value and are never touched.  Nothing leaves the app's namespace: before the
+first write every document is checked against the scopes the server reports
+(:func:`mintcloud.tenancy.scope_problems`), and prune lists and deletes only
+in that namespace, by the app's label.
 
 Error policy: a transient fault (connection, timeout, 429, 5xx) aborts the
 run by raising :class:`~mintcloud.errors.KubeTransientError`; the caller
@@ -27,6 +30,7 @@ from mintcloud.kube import (
     read_json,
     resource_for,
 )
+from mintcloud.tenancy import TenancyError, scope_problems
 
 APP_LABEL = "mint-cloud.ch/app"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
@@ -192,10 +196,15 @@ def apply_app(
     objects that were not rendered, unless something failed.  ``dry_run``
     asks the server to check everything (``dryRun=All``) and reports what
     would be pruned without deleting.  Raises ``KubeTransientError`` on a
-    transient fault.
+    transient fault, and :class:`~mintcloud.tenancy.TenancyError` before
+    writing anything when a document is cluster-scoped (but the app's own
+    Namespace) or names another namespace, by the scopes the server reports.
     """
     dyn = dynamic_client(api_client)
     docs = label_documents(docs, app_name)
+    refused = scope_problems(docs, namespace, lambda doc: _namespaced(dyn, doc))
+    if refused:
+        raise TenancyError(refused)
     result = ApplyResult(dry_run=dry_run)
     ns_result = _ensure_namespace(dyn, namespace, dry_run)
     result.objects.append(ns_result)
@@ -223,6 +232,14 @@ def apply_app(
         kinds = _prune_kinds(prune_kinds, docs)
         result.objects += _prune(dyn, app_name, namespace, kinds, rendered, dry_run)
     return result
+
+
+def _namespaced(dyn, doc):
+    """The server's scope of ``doc``'s kind; unknown kinds fail when applied."""
+    try:
+        return resource_for(dyn, doc.get("apiVersion"), doc.get("kind")).namespaced
+    except KubePermanentError:
+        return True
 
 
 def delete_app(api_client, app_name, namespace, kinds=None, dry_run=False):

@@ -233,10 +233,15 @@ def render_documents(template_text, variables, name=DEFAULT_NAME):
     return parse_documents(text, name, _secret_values(variables))
 
 
+def render_sources(manifests, variables):
+    """Render ``[(name, text), ...]`` into ``[(name, [objects])]``, in manifest order.
+
+    Keeps which manifest each object came from, for messages that name it.
+    """
+    context = variables if isinstance(variables, Variables) else dict(variables or {})
+    return [(name, render_documents(text, context, name)) for name, text in manifests]
+
+
 def render_manifests(manifests, variables):
     """Render ``[(name, text), ...]`` into one list of objects, in manifest order."""
-    context = variables if isinstance(variables, Variables) else dict(variables or {})
-    documents = []
-    for name, text in manifests:
-        documents.extend(render_documents(text, context, name))
-    return documents
+    return [doc for _name, docs in render_sources(manifests, variables) for doc in docs]

@@ -19,8 +19,9 @@ from mintcloud.apply import (
     delete_app,
     label_documents,
 )
-from mintcloud.errors import KubeTransientError
+from mintcloud.errors import KubeTransientError, PermanentError
 from mintcloud.kube import api_client
+from mintcloud.tenancy import TenancyError
 
 NS = "acme"
 MINE = f"{APP_LABEL}=acme"
@@ -438,8 +439,11 @@ def test_prune_kinds_limit_what_is_pruned(kube_api, kube_client):
         apply_app(kube_client, "acme", NS, [], prune_kinds=["Widget"])
 
 
-def test_cluster_scoped_and_explicitly_namespaced_documents(kube_api, kube_client):
+def test_documents_outside_the_namespace_are_refused_before_any_write(
+    kube_api, kube_client
+):
     docs = [
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ok"}},
         {
             "apiVersion": "v1",
             "kind": "Namespace",
@@ -448,18 +452,62 @@ def test_cluster_scoped_and_explicitly_namespaced_documents(kube_api, kube_clien
         {
             "apiVersion": "v1",
             "kind": "ConfigMap",
-            "metadata": {"name": "c", "namespace": "acme-extra"},
+            "metadata": {"name": "c", "namespace": "other-customer"},
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": "acme-admin"},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": "cluster-admin",
+            },
+            "subjects": [
+                {"kind": "ServiceAccount", "name": "default", "namespace": NS}
+            ],
+        },
+    ]
+    kube_api.reset_requests()
+    with pytest.raises(TenancyError) as info:
+        apply_app(kube_client, "acme", NS, docs)
+
+    problems = info.value.problems
+    assert problems == [
+        "document 2 (Namespace/acme-extra): kind: Namespace is cluster-scoped; "
+        f"an app may only create objects in its namespace {NS!r}",
+        "document 3 (ConfigMap/c): metadata.namespace: 'other-customer' is not "
+        f"the app's namespace {NS!r}",
+        "document 4 (ClusterRoleBinding/acme-admin): kind: "
+        "rbac.authorization.k8s.io/ClusterRoleBinding is cluster-scoped; "
+        f"an app may only create objects in its namespace {NS!r}",
+    ]
+    assert isinstance(info.value, PermanentError)
+    writes = [r for r in kube_api.requests if r.method not in ("GET", "HEAD")]
+    assert writes == []
+    assert kube_api.list_objects(kind="ConfigMap") == []
+
+
+def test_the_apps_own_namespace_document_is_applied(kube_api, kube_client):
+    docs = [
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": NS, "namespace": "x"},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "c", "namespace": NS},
         },
     ]
     result = apply_app(kube_client, "acme", NS, docs)
 
     assert result.ok, result.errors
-    assert [(o.kind, o.namespace, o.action) for o in result.objects[1:]] == [
-        ("Namespace", None, "created"),
-        ("ConfigMap", "acme-extra", "created"),
+    assert [(o.kind, o.namespace) for o in result.objects[1:]] == [
+        ("Namespace", None),
+        ("ConfigMap", NS),
     ]
-    assert kube_api.get_object("v1", "ConfigMap", "c", "acme-extra") is not None
-    # A second run keeps both: only the target namespace is pruned.
     assert apply_app(kube_client, "acme", NS, docs).counts() == {"unchanged": 3}
 
 

@@ -147,7 +147,9 @@ def test_aggregated_discovery_accept_gets_plain_json(kube_api):
     body = json.loads(response.data)
     assert response.headers["Content-Type"] == "application/json"
     assert body["kind"] == "APIGroupList"
-    assert {"apps", "batch", "networking.k8s.io"} == {g["name"] for g in body["groups"]}
+    assert {"apps", "batch", "networking.k8s.io", "rbac.authorization.k8s.io"} == {
+        g["name"] for g in body["groups"]
+    }
 
 
 def test_unknown_paths_are_404_status(kube_api):

@@ -15,6 +15,13 @@ from odoo.exceptions import ValidationError
 from mintcloud.errors import KubePermanentError, MintCloudError
 from mintcloud.kube import api_client, server_version
 from mintcloud.names import DEFAULT_DOMAIN
+from mintcloud.tenancy import (
+    DEFAULT_ALLOWED_KINDS,
+    DEFAULT_CLUSTER_ROLES,
+    TenantPolicy,
+    parse_cluster_roles,
+    parse_kinds,
+)
 from mintcloud.validate import DEFAULT_KUBERNETES_VERSION, resolve_version
 
 # Lowercase DNS labels, at least two: "mint-cloud.ch".
@@ -57,6 +64,22 @@ class KubernetesCluster(models.Model):
         help="Kubernetes version whose schemas validate the rendered documents "
         "before they are applied, e.g. 1.29.",
     )
+    allowed_kinds = fields.Text(
+        required=True,
+        default="\n".join(DEFAULT_ALLOWED_KINDS),
+        help="What the rendered documents of an app may create, one kind a "
+        "line: Kind for the core group (ConfigMap), group/Kind otherwise "
+        "(apps/Deployment). Every object must also live in the app's "
+        "namespace; cluster-scoped kinds are never allowed, except the app's "
+        "own Namespace.",
+    )
+    allowed_cluster_roles = fields.Char(
+        string="Bindable ClusterRoles",
+        default=", ".join(DEFAULT_CLUSTER_ROLES),
+        help="ClusterRoles a RoleBinding of an app may bind in its namespace, "
+        "comma-separated; empty allows none. A RoleBinding to a Role of the "
+        "app's namespace is always allowed.",
+    )
     active = fields.Boolean(default=True)
     is_dry_run = fields.Boolean(
         string="Dry-run", compute="_compute_is_dry_run", store=True
@@ -91,6 +114,15 @@ class KubernetesCluster(models.Model):
         for cluster in self:
             try:
                 resolve_version(cluster.kubernetes_version)
+            except MintCloudError as error:
+                raise ValidationError(str(error)) from None
+
+    @api.constrains("allowed_kinds", "allowed_cluster_roles")
+    def _check_tenant_boundary(self):
+        for cluster in self:
+            try:
+                parse_kinds(cluster.allowed_kinds)
+                parse_cluster_roles(cluster.allowed_cluster_roles)
             except MintCloudError as error:
                 raise ValidationError(str(error)) from None
 
@@ -148,6 +180,15 @@ class KubernetesCluster(models.Model):
     # ------------------------------------------------------------------
     # Business methods
     # ------------------------------------------------------------------
+
+    def _tenant_policy(self, namespace):
+        """The tenant boundary of an app of this cluster living in ``namespace``."""
+        self.ensure_one()
+        return TenantPolicy(
+            namespace,
+            allowed_kinds=parse_kinds(self.allowed_kinds),
+            allowed_cluster_roles=parse_cluster_roles(self.allowed_cluster_roles),
+        )
 
     def _api_client(self):
         """A new API client for this cluster (close it after use).

@@ -31,8 +31,9 @@ from mintcloud.appstate import (
 )
 from mintcloud.errors import MintCloudError, TransientError
 from mintcloud.redact import redact_documents, redact_text
-from mintcloud.render import render_manifests
+from mintcloud.render import render_sources
 from mintcloud.status import collect_status
+from mintcloud.tenancy import check_tenancy
 from mintcloud.validate import check_documents
 
 _logger = logging.getLogger(__name__)
@@ -260,9 +261,13 @@ class KubernetesDeployment(models.Model):
         app = self.app_id
         cluster = app.cluster_id
         templates, notes = self._templates()
-        docs = render_manifests(templates, variables)
+        sources = render_sources(templates, variables)
+        docs = [doc for _name, manifest_docs in sources for doc in manifest_docs]
         self.rendered = self._rendered_yaml(docs, secrets)
         check_documents(docs, cluster.kubernetes_version)
+        # Nothing of a deployment is applied when one object crosses the
+        # app's tenant boundary (another namespace, a cluster-wide kind).
+        check_tenancy(sources, cluster._tenant_policy(app.namespace))
         if cluster.is_dry_run:
             return self._finish_dry_run(docs, notes)
         with cluster._api_client() as client:

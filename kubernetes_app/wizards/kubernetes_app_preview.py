@@ -16,7 +16,8 @@ from mintcloud.apply import apply_app
 from mintcloud.appstate import DEPLOY_PRUNE_KINDS, result_rows, summary
 from mintcloud.errors import MintCloudError
 from mintcloud.redact import redact_documents, redact_text
-from mintcloud.render import render_manifests
+from mintcloud.render import render_sources
+from mintcloud.tenancy import tenancy_problems
 from mintcloud.validate import validate_documents
 
 
@@ -46,7 +47,8 @@ class KubernetesAppPreview(models.TransientModel):
                 (manifest.name, manifest._get_template_text())
                 for manifest in app._get_manifests()
             ]
-            docs = render_manifests(templates, variables)
+            sources = render_sources(templates, variables)
+            docs = [doc for _name, manifest_docs in sources for doc in manifest_docs]
         except MintCloudError as error:
             self.problems = redact_text(str(error), secrets)
             return
@@ -62,6 +64,9 @@ class KubernetesAppPreview(models.TransientModel):
             }
         )
         problems = validate_documents(docs, app.cluster_id.kubernetes_version)
+        problems += tenancy_problems(
+            sources, app.cluster_id._tenant_policy(app.namespace)
+        )
         if problems:
             self.problems = redact_text("\n".join(problems), secrets)
             return

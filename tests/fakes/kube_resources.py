@@ -1,6 +1,7 @@
 """Resource types served by the fake Kubernetes API and their discovery documents.
 
-Only the kinds Mint Cloud deploys are known.  Each :class:`ResourceType`
+Only the kinds Mint Cloud deploys are known, plus the RBAC kinds (the tenant
+boundary refuses the cluster-scoped ones; nothing here evaluates RBAC).  Each :class:`ResourceType`
 carries what the URL router and the discovery endpoints need; the documents
 have the shape of a real API server so ``kubernetes.dynamic.DynamicClient``
 discovers them unchanged.
@@ -85,6 +86,32 @@ RESOURCE_TYPES = [
     ResourceType("batch", "v1", "cronjobs", "CronJob", short_names=("cj",)),
     ResourceType(
         "networking.k8s.io", "v1", "ingresses", "Ingress", short_names=("ing",)
+    ),
+    # RBAC: what an app's manifests may bind in its namespace, and the
+    # cluster-scoped kinds the tenant boundary refuses.
+    ResourceType("rbac.authorization.k8s.io", "v1", "roles", "Role", has_status=False),
+    ResourceType(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "rolebindings",
+        "RoleBinding",
+        has_status=False,
+    ),
+    ResourceType(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "clusterroles",
+        "ClusterRole",
+        namespaced=False,
+        has_status=False,
+    ),
+    ResourceType(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "clusterrolebindings",
+        "ClusterRoleBinding",
+        namespaced=False,
+        has_status=False,
     ),
 ]
 
