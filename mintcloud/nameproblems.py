@@ -22,6 +22,7 @@ from mintcloud.names import (
     check_app_name_codes,
     describe_char,
     int_name,
+    yaml_problem,
 )
 
 ALLOWED_CHARS = frozenset(string.ascii_lowercase + string.digits + "-")
@@ -71,6 +72,11 @@ def _params(code, name, domain):
         return {"suffix": INT_SUFFIX}
     if code in ("reserved", "taken"):
         return {"name": name.lower()}
+    if code == "yaml":
+        # the word YAML misreads (the name or its -int form) and as what:
+        # "null", "boolean", "number", "date" or "syntax"
+        word, kind = yaml_problem(name)
+        return {"name": word, "kind": kind, "integration": word != name}
     return {}
 
 

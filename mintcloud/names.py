@@ -4,8 +4,35 @@ A customer picks an app name ``$APP``; the platform serves it as
 ``$APP.<domain>`` (production) and ``$APP-int.<domain>`` (integration), and
 uses it in Kubernetes object names.  The rules below keep both forms a valid
 DNS label (``NAME-int`` <= 63 characters) and reject anything that could be
-mistaken for something else (look-alike letters, punycode, reserved host
-names, YAML or template syntax).
+mistaken for something else: look-alike letters, punycode, reserved host
+names, and words that YAML reads as something other than text.
+
+The character rule (``a-z``, ``0-9``, ``-``) already keeps YAML and template
+syntax (``{{``, ``:``, ``#``, ``&``, ``*``, quotes...) out of a name.  It does
+not keep out *plain words* that a YAML parser resolves to another type when
+they stand unquoted in a manifest: ``null`` (no value), ``yes``/``off``
+(booleans), ``1e5`` (a number), ``2001-12-14`` (a date).  Rule ``yaml``
+(:func:`yaml_kind`) rejects every name, and every ``-int`` form, that one of
+these resolvers reads as a non-string:
+
+* YAML 1.1 as PyYAML's ``SafeLoader`` resolves it (its implicit resolvers:
+  null, bool, int, float, timestamp, merge, value).  :mod:`mintcloud.render`
+  parses rendered manifests with it, and Ansible loads YAML with PyYAML.
+* YAML 1.1 booleans as the type repository (https://yaml.org/type/bool.html)
+  spells them: PyYAML leaves out ``y``/``Y``/``n``/``N``, which other YAML
+  1.1 parsers (go-yaml v2, used by Kubernetes tooling through
+  ``sigs.k8s.io/yaml``) read as booleans.
+* YAML 1.2 core schema, with the regular expressions of the YAML 1.2.2
+  specification, section 10.3.2 "Tag Resolution" (null, bool, int in base
+  8/10/16, float including ``1e5``, ``.inf`` and ``.nan``).
+
+The names derived from an accepted name are text as well: host names
+contain dots, and a shortened :func:`resource_prefix` keeps the first
+characters and adds ``-`` and a hash (every YAML non-string that starts with
+a letter is one of the null and boolean words, none of which holds a ``-``).
+The demo manifests also quote every string they interpolate (see
+``kubernetes_manifest/static/manifests/README.md``); this rule keeps names
+safe in manifests that do not.
 
 Input is never fixed silently: ``"Acme"`` is rejected with "use lowercase
 letters", not lowercased.
@@ -23,7 +50,10 @@ every call (O(n)), so callers checking many names should pass a set.
 
 import collections.abc
 import hashlib
+import re
 import unicodedata
+
+import yaml
 
 from mintcloud.errors import PermanentError
 
@@ -52,6 +82,7 @@ RULES = (
     "double-hyphen",
     "int-suffix",
     "reserved",
+    "yaml",
     "taken",
 )
 
@@ -144,6 +175,115 @@ def _taken(name, taken):
     return any(is_taken(candidate) for candidate in candidates)
 
 
+# --- YAML: words that are not text -------------------------------------------
+
+#: YAML 1.1 booleans as the type repository spells them
+#: (https://yaml.org/type/bool.html); PyYAML knows all but y/Y/n/N.
+_YAML11_BOOL = re.compile(
+    r"""y|Y|yes|Yes|YES|n|N|no|No|NO
+        |true|True|TRUE|false|False|FALSE
+        |on|On|ON|off|Off|OFF""",
+    re.X,
+)
+
+#: YAML 1.2 core schema (YAML 1.2.2, 10.3.2 "Tag Resolution"): the regular
+#: expressions in the order the specification lists them (matched against
+#: the whole word); anything else is a string.  An empty plain scalar is
+#: null as well.
+_YAML12_CORE = (
+    ("null", re.compile(r"(?:null|Null|NULL|~)?")),
+    ("bool", re.compile(r"true|True|TRUE|false|False|FALSE")),
+    ("int", re.compile(r"[-+]?[0-9]+")),  # base 10
+    ("int", re.compile(r"0o[0-7]+")),  # base 8
+    ("int", re.compile(r"0x[0-9a-fA-F]+")),  # base 16
+    (
+        "float",
+        re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"),
+    ),
+    ("float", re.compile(r"[-+]?(?:\.inf|\.Inf|\.INF)")),  # infinity
+    ("float", re.compile(r"\.nan|\.NaN|\.NAN")),  # not a number
+)
+
+#: Resolved type (the last part of its tag) -> what the message calls it.
+YAML_KINDS = {
+    "null": "null",
+    "bool": "boolean",
+    "int": "number",
+    "float": "number",
+    "timestamp": "date",
+}
+
+_YAML_KIND_WORDING = {
+    "null": "null (no value)",
+    "boolean": "a boolean",
+    "number": "a number",
+    "date": "a date",
+    "syntax": "YAML syntax",
+}
+
+
+def _pyyaml_type(word):
+    """The type PyYAML's SafeLoader gives ``word`` as a plain scalar.
+
+    Uses the loader's own implicit resolvers, looked up as
+    ``yaml.resolver.BaseResolver.resolve`` does (by first character; the
+    empty string under ``""``).  ``"str"`` when none matches.
+    """
+    resolvers = yaml.SafeLoader.yaml_implicit_resolvers
+    for tag, regexp in resolvers.get(word[:1], []) + resolvers.get(None, []):
+        if regexp.match(word):
+            return tag.rsplit(":", 1)[-1]
+    return "str"
+
+
+def yaml_types(word):
+    """``{resolver: type}`` of ``word`` written as a plain YAML scalar.
+
+    Resolvers: ``"yaml1.1"`` (PyYAML's SafeLoader), ``"yaml1.1-bool"`` (the
+    YAML 1.1 type repository's booleans), ``"yaml1.2-core"`` (YAML 1.2 core
+    schema).  A type is the last part of the tag, ``"str"`` for text.
+    """
+    core = next((tag for tag, regexp in _YAML12_CORE if regexp.fullmatch(word)), "str")
+    return {
+        "yaml1.1": _pyyaml_type(word),
+        "yaml1.1-bool": "bool" if _YAML11_BOOL.fullmatch(word) else "str",
+        "yaml1.2-core": core,
+    }
+
+
+def yaml_kind(word):
+    """What YAML reads ``word`` as when it stands unquoted, or None for text.
+
+    ``"null"``, ``"boolean"``, ``"number"``, ``"date"``, or ``"syntax"`` for
+    the other YAML 1.1 types (``<<`` merge key, ``=`` value key, ``!``/``&``/
+    ``*``): the first resolver of :func:`yaml_types` that does not read a
+    string decides.
+    """
+    for found in yaml_types(word).values():
+        if found != "str":
+            return YAML_KINDS.get(found, "syntax")
+    return None
+
+
+def yaml_problem(name):
+    """``(word, kind)`` when YAML reads ``name`` or its ``-int`` form as a
+    non-string (see :func:`yaml_kind`); the name is looked at first.  None
+    when both are text."""
+    for word in (name, int_name(name)):
+        kind = yaml_kind(word)
+        if kind:
+            return word, kind
+    return None
+
+
+def _yaml_message(name, word, kind):
+    which = "" if word == name else " (the name of the integration app)"
+    return (
+        f"YAML reads '{word}'{which} as {_YAML_KIND_WORDING[kind]}, not as text; "
+        "pick another name"
+    )
+
+
 def check_app_name_codes(name, taken=(), reserved=None, domain=DEFAULT_DOMAIN):
     """Return every rule violation of ``name`` as ``(code, message)`` pairs.
 
@@ -190,6 +330,9 @@ def check_app_name_codes(name, taken=(), reserved=None, domain=DEFAULT_DOMAIN):
     reserved_names = DEFAULT_RESERVED | frozenset(r.lower() for r in (reserved or ()))
     if lowered in reserved_names:
         problems.append(("reserved", f"'{lowered}' is reserved"))
+    yaml_found = yaml_problem(name)
+    if yaml_found:
+        problems.append(("yaml", _yaml_message(name, *yaml_found)))
     if _taken(name, taken):
         problems.append(("taken", "this name is already taken"))
     return problems

@@ -4,10 +4,12 @@ import codecs
 import pathlib
 
 import pytest
+import yaml
 
 from mintcloud import names
 from mintcloud.appvars import builtin_variables
 from mintcloud.errors import PermanentError
+from mintcloud.nameproblems import app_name_problems
 from mintcloud.names import (
     AppNameError,
     check_app_name,
@@ -130,6 +132,8 @@ def test_all_violations_are_reported():
     found = codes("-a", taken={"-a"})
     assert found == ["start", "length", "taken"]
     assert codes("x-int", reserved=["x-int"]) == ["int-suffix", "reserved"]
+    assert codes("2001-12-14") == ["start", "yaml"]
+    assert codes("YES") == ["charset", "yaml"]
 
 
 @pytest.mark.parametrize("value", [None, False, ""])
@@ -266,3 +270,180 @@ def test_demo_manifests_fit_kubernetes_name_limits_for_the_longest_names():
             [(f, (folder / f"{f}.yaml").read_text()) for f in files], variables
         )
         assert validate_documents(docs) == []
+
+
+# --- rule yaml: words YAML reads as something other than text ---------------
+
+YAML11_BOOLEANS = (
+    "y Y yes Yes YES n N no No NO true True TRUE false False FALSE on On ON off Off OFF"
+).split()
+
+
+def test_yaml_rule_comes_before_the_lookup():
+    assert names.RULES.index("reserved") < names.RULES.index("yaml")
+    assert names.RULES[-1] == "taken"
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        (
+            "null",
+            "YAML reads 'null' as null (no value), not as text; pick another name",
+        ),
+        ("true", "YAML reads 'true' as a boolean, not as text; pick another name"),
+        ("off", "YAML reads 'off' as a boolean, not as text; pick another name"),
+        ("1e5", "YAML reads '1e5' as a number, not as text; pick another name"),
+        (
+            "2001-12-14",
+            "YAML reads '2001-12-14' as a date, not as text; pick another name",
+        ),
+        ("<<", "YAML reads '<<' as YAML syntax, not as text; pick another name"),
+    ],
+)
+def test_yaml_message_says_what_yaml_reads(name, message):
+    assert dict(check_app_name_codes(name))["yaml"] == message
+    with pytest.raises(AppNameError) as info:
+        validate_app_name(name)
+    assert "yaml" in info.value.codes and message in info.value.messages
+
+
+@pytest.mark.parametrize("name", ["null", "true", "false", "yes", "off"])
+def test_yaml_words_that_pass_every_other_rule_are_refused(name):
+    assert codes(name) == ["yaml"]
+
+
+@pytest.mark.parametrize("word", YAML11_BOOLEANS)
+def test_every_yaml11_boolean_spelling(word):
+    assert names.yaml_kind(word) == "boolean"
+    assert "yaml" in codes(word)
+
+
+@pytest.mark.parametrize(
+    "word", ["nan", "inf", "nul", "nulls", "yess", "ok", "none", "nil", "acme", "x1e5"]
+)
+def test_near_misses_are_text(word):
+    assert names.yaml_kind(word) is None
+    assert yaml.safe_load(word) == word
+
+
+def test_pyyaml_resolver_agrees_with_safe_load():
+    """The YAML 1.1 resolver is PyYAML's: its verdict is what safe_load builds."""
+    for word in [
+        *YAML11_BOOLEANS,
+        "null",
+        "~",
+        "",
+        "2001-12-14",
+        "2001-12-14t21:59:43.10-05:00",
+        "0x1f",
+        "0b101",
+        "012",
+        "1_000",
+        "190:20:30",
+        "1.5",
+        ".inf",
+        ".nan",
+        "1e5",
+        "0o17",
+        "acme",
+        "my-shop",
+    ]:
+        is_text = names.yaml_types(word)["yaml1.1"] == "str"
+        assert isinstance(yaml.safe_load(word), str) is is_text, repr(word)
+
+
+@pytest.mark.parametrize(
+    "word, expected",
+    # YAML 1.2.2, example 10.9 "Core Tag Resolution", and the table of 10.3.2
+    [
+        ("null", "null"),
+        ("Null", "null"),
+        ("NULL", "null"),
+        ("~", "null"),
+        ("", "null"),
+        ("true", "bool"),
+        ("True", "bool"),
+        ("false", "bool"),
+        ("FALSE", "bool"),
+        ("0", "int"),
+        ("0o7", "int"),
+        ("0x3A", "int"),
+        ("-19", "int"),
+        ("0.", "float"),
+        ("-0.0", "float"),
+        (".5", "float"),
+        ("+12e03", "float"),
+        ("-2E+05", "float"),
+        ("1e5", "float"),
+        (".inf", "float"),
+        ("-.Inf", "float"),
+        ("+.INF", "float"),
+        (".NAN", "float"),
+        ("yes", "str"),
+        ("off", "str"),
+        ("2001-12-14", "str"),
+        ("0b101", "str"),
+        ("1_000", "str"),
+        ("+.nan", "str"),
+        ("nan", "str"),
+    ],
+)
+def test_yaml12_core_schema(word, expected):
+    assert names.yaml_types(word)["yaml1.2-core"] == expected
+
+
+@pytest.mark.parametrize(
+    "word, kind",
+    [
+        ("y", "boolean"),  # YAML 1.1 type repository only (not PyYAML)
+        ("yes", "boolean"),  # YAML 1.1 only
+        ("1e5", "number"),  # YAML 1.2 core only
+        ("0o17", "number"),  # YAML 1.2 core only
+        ("0b101", "number"),  # YAML 1.1 only
+        ("2001-12-14", "date"),  # YAML 1.1 only
+        ("~", "null"),
+        ("=", "syntax"),
+    ],
+)
+def test_any_resolver_that_reads_a_non_string_rejects(word, kind):
+    assert names.yaml_kind(word) == kind
+    assert "yaml" in codes(word)
+
+
+def test_yaml_rule_checks_the_int_form_too(monkeypatch):
+    asked = []
+    real = names.yaml_kind
+
+    def spy(word):
+        asked.append(word)
+        return real(word)
+
+    monkeypatch.setattr(names, "yaml_kind", spy)
+    assert codes("acme") == []
+    assert asked == ["acme", "acme-int"]
+
+    # No real word is text while its -int form is not (a non-string never ends
+    # in "-int"); a resolver that reads "acme-int" as a boolean shows the path.
+    monkeypatch.setattr(
+        names, "yaml_kind", lambda word: "boolean" if word == "acme-int" else None
+    )
+    assert check_app_name_codes("acme") == [
+        (
+            "yaml",
+            "YAML reads 'acme-int' (the name of the integration app) as a boolean, "
+            "not as text; pick another name",
+        )
+    ]
+    assert names.yaml_problem("acme") == ("acme-int", "boolean")
+
+
+def test_yaml_problem_names_the_word_and_the_kind():
+    assert names.yaml_problem("null") == ("null", "null")
+    assert names.yaml_problem("acme") is None
+
+
+def test_yaml_params_for_a_translated_message():
+    [problem] = app_name_problems("off")
+    assert problem["code"] == "yaml"
+    assert problem["params"] == {"name": "off", "kind": "boolean", "integration": False}

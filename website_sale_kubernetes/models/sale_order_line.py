@@ -196,6 +196,38 @@ class SaleOrderLine(models.Model):
             )
         if code == "reserved":
             return _("'%(name)s' is reserved; please choose another name.", **params)
+        if code == "yaml":
+            kind = params.get("kind")
+            if kind == "null":
+                return _(
+                    "YAML (the format of the app's configuration) reads '%(name)s' "
+                    "as null (no value), not as text; please choose another name.",
+                    **params,
+                )
+            if kind == "boolean":
+                return _(
+                    "YAML (the format of the app's configuration) reads '%(name)s' "
+                    "as a boolean (true/false), not as text; please choose another "
+                    "name.",
+                    **params,
+                )
+            if kind == "number":
+                return _(
+                    "YAML (the format of the app's configuration) reads '%(name)s' "
+                    "as a number, not as text; please choose another name.",
+                    **params,
+                )
+            if kind == "date":
+                return _(
+                    "YAML (the format of the app's configuration) reads '%(name)s' "
+                    "as a date, not as text; please choose another name.",
+                    **params,
+                )
+            return _(
+                "YAML (the format of the app's configuration) reads '%(name)s' "
+                "as YAML syntax, not as text; please choose another name.",
+                **params,
+            )
         if code == "taken":
             return _(
                 "The name '%(name)s' is already taken; please choose another name.",

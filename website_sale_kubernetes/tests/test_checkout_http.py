@@ -6,6 +6,7 @@ import json
 from lxml import html
 
 from odoo import http
+from odoo.exceptions import ValidationError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
@@ -27,7 +28,17 @@ PHRASES = {
     "double-hyphen": "must not contain '--'",
     "int-suffix": "must not end in '-int'",
     "reserved": "is reserved",
+    "yaml": "not as text",
     "taken": "already taken",
+}
+#: Names that pass every other rule but that YAML reads as another type
+#: when they stand unquoted in a manifest -> (kind, what the message says).
+YAML_WORDS = {
+    "null": ("null", "null (no value)"),
+    "true": ("boolean", "a boolean (true/false)"),
+    "false": ("boolean", "a boolean (true/false)"),
+    "yes": ("boolean", "a boolean (true/false)"),
+    "off": ("boolean", "a boolean (true/false)"),
 }
 
 
@@ -219,6 +230,67 @@ class TestCheckoutHttp(HttpCase):
                 self.assertFalse(self._stored_name())
         response = self.url_open("/shop/payment", allow_redirects=False)
         self.assertEqual(self._redirect_path(response), "/app_name")
+
+    # --- words YAML reads as something other than text ------------------------
+
+    def test_yaml_words_are_refused_by_the_live_check(self):
+        for name, (_kind, wording) in YAML_WORDS.items():
+            with self.subTest(name=name):
+                result = self._check(name)
+                self.assertFalse(result["valid"])
+                self.assertFalse(result["hostname"])
+                self.assertEqual([p["code"] for p in result["problems"]], ["yaml"])
+                self.assertEqual(
+                    result["problems"][0]["message"],
+                    "YAML (the format of the app's configuration) reads "
+                    f"'{name}' as {wording}, not as text; please choose another name.",
+                )
+        self.assertFalse(self._stored_name())
+
+    def test_yaml_words_are_refused_by_the_step_submit(self):
+        field_id = f"app_name_{self.line.id}"
+        for name, (_kind, wording) in YAML_WORDS.items():
+            with self.subTest(name=name):
+                response = self._submit({self.line.id: name})
+                self.assertEqual(response.status_code, 200, "no redirect to payment")
+                page = html.fromstring(response.content)
+                [field] = by_id(page, field_id)
+                self.assertIn("is-invalid", field.get("class"))
+                self.assertEqual(field.get("value"), name)
+                shown = by_id(page, f"{field_id}_feedback")[0].xpath(
+                    "./div[@data-code='yaml']"
+                )
+                self.assertEqual(len(shown), 1, f"{name!r}: no yaml message")
+                self.assertIn(
+                    f"reads '{name}' as {wording}, not as text",
+                    " ".join(shown[0].text_content().split()),
+                )
+                self.assertFalse(self._stored_name())
+        response = self.url_open("/shop/payment", allow_redirects=False)
+        self.assertEqual(self._redirect_path(response), "/app_name")
+
+    def test_yaml_word_problems_and_their_german_message(self):
+        Line = self.env["sale.order.line"]
+        for name, (kind, _wording) in YAML_WORDS.items():
+            problems = Line._kubernetes_app_name_problems(name, "mint-cloud.ch")
+            self.assertEqual(
+                [(p["code"], p["params"]) for p in problems],
+                [("yaml", {"name": name, "kind": kind, "integration": False})],
+            )
+            # the line's constraint refuses it too, whatever the route
+            with self.assertRaises(ValidationError), self.cr.savepoint():
+                self.line.kubernetes_app_name = name
+                self.line.flush_recordset()
+        self.env["res.lang"]._activate_lang("de_DE")
+        Line = Line.with_context(lang="de_DE")
+        [problem] = Line._kubernetes_app_name_problems("null", "mint-cloud.ch")
+        self.assertEqual(
+            problem["message"],
+            "YAML (das Format der App-Konfiguration) liest «null» als null (kein "
+            "Wert), nicht als Text; bitte wählen Sie einen anderen Namen.",
+        )
+        [problem] = Line._kubernetes_app_name_problems("yes", "mint-cloud.ch")
+        self.assertIn("«yes» als Wahrheitswert", problem["message"])
 
     def test_non_string_names_are_rejected(self):
         for name, code in ((None, "required"), (42, "start"), (["a"], "charset")):
