@@ -4,8 +4,9 @@ An app's variables come in three layers, a later one winning:
 
 1. the built-ins, derived from the app record (:func:`builtin_variables`):
    ``app_name``, ``hostname``, ``app_environment``, ``namespace``,
-   ``partner_email``, ``partner_lang`` and, for an integration app,
-   ``prod_app_name``;
+   ``partner_email``, ``partner_lang``, ``resource_prefix``,
+   ``app_suspended`` and, for an integration app, ``prod_app_name``; the
+   addons add the built-ins of their features (:data:`FEATURE_BUILTIN_NAMES`);
 2. the defaults (from the product, and the secrets generated once per app);
 3. the per-app overrides.
 
@@ -28,6 +29,11 @@ from mintcloud.variables import (
 #: ``environment`` field of an app -> ``app_environment`` variable.
 APP_ENVIRONMENTS = {"prod": "production", "int": "integration"}
 
+#: Built-ins an addon sets when its feature is in use (the Mailgun DNS
+#: records an app's manifests publish, the customer's own domains); the
+#: manifests read them with ``| default(...)``.  Reserved like the others.
+FEATURE_BUILTIN_NAMES = ("mailgun_dns_records", "custom_domains")
+
 #: Built-in variable names, in the order they appear in ``vars.yml``.
 BUILTIN_NAMES = (
     "app_name",
@@ -37,8 +43,10 @@ BUILTIN_NAMES = (
     "partner_email",
     "partner_lang",
     "resource_prefix",
+    "app_suspended",
     "prod_app_name",
     "prod_resource_prefix",
+    *FEATURE_BUILTIN_NAMES,
 )
 
 #: Secret variables every app gets once, at creation: name -> length.
@@ -53,13 +61,15 @@ def builtin_variables(
     partner_email=None,
     partner_lang=None,
     prod_app_name=None,
+    suspended=False,
 ):
     """The built-in variables of an app as a :class:`Variables`.
 
     ``environment`` is ``"prod"`` or ``"int"``.  An empty ``partner_email``
     stays an empty string (the manifests decide whether that is acceptable);
     ``partner_lang`` defaults to ``en_US``.  ``prod_app_name`` is only set
-    for an integration app.
+    for an integration app.  ``app_suspended`` is true while the app is
+    suspended: the manifests then run no Odoo but keep every piece of data.
     """
     if environment not in APP_ENVIRONMENTS:
         raise VariablesError(f"Unknown app environment {environment!r}")
@@ -72,6 +82,7 @@ def builtin_variables(
             ("partner_email", partner_email or ""),
             ("partner_lang", partner_lang or "en_US"),
             ("resource_prefix", resource_prefix(app_name)),
+            ("app_suspended", bool(suspended)),
         ]
     )
     if environment == "int":

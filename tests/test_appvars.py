@@ -4,6 +4,7 @@ import pytest
 
 from mintcloud.appvars import (
     BUILTIN_NAMES,
+    FEATURE_BUILTIN_NAMES,
     GENERATED_SECRETS,
     app_variables,
     builtin_variables,
@@ -32,6 +33,7 @@ def test_builtins_of_a_production_app():
         "partner_email": "a@example.com",
         "partner_lang": "de_CH",
         "resource_prefix": "acme",
+        "app_suspended": False,
     }
     assert not variables.secret_names
 
@@ -45,7 +47,10 @@ def test_builtins_of_an_integration_app_name_the_production_app():
     assert variables["prod_resource_prefix"] == "acme"
     assert variables["partner_email"] == ""
     assert variables["partner_lang"] == "en_US"
-    assert list(variables) == list(BUILTIN_NAMES)
+    assert list(variables) == [
+        name for name in BUILTIN_NAMES if name not in FEATURE_BUILTIN_NAMES
+    ]
+    assert builtin_variables("a", "h", "prod", "a", suspended=True)["app_suspended"]
 
 
 def test_builtins_refuse_unknown_environment_and_int_without_prod():

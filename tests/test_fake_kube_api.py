@@ -147,16 +147,20 @@ def test_aggregated_discovery_accept_gets_plain_json(kube_api):
     body = json.loads(response.data)
     assert response.headers["Content-Type"] == "application/json"
     assert body["kind"] == "APIGroupList"
-    assert {"apps", "batch", "networking.k8s.io", "rbac.authorization.k8s.io"} == {
-        g["name"] for g in body["groups"]
-    }
+    assert {
+        "apps",
+        "batch",
+        "networking.k8s.io",
+        "rbac.authorization.k8s.io",
+        "externaldns.k8s.io",
+    } == {g["name"] for g in body["groups"]}
 
 
 def test_unknown_paths_are_404_status(kube_api):
     http = urllib3.PoolManager()
     for path in (
         "/apis/example.com/v1",
-        "/api/v1/pods",
+        "/api/v1/nodes",
         "/nope",
         "/api/v1/namespaces/default/configmaps/x/scale",
     ):
@@ -938,4 +942,4 @@ def test_reset_and_inspection(core, kube_api):
     assert [o["kind"] for o in kube_api.list_objects()] == ["Namespace"]
     assert core.list_namespaced_config_map(NS).items == []
     with pytest.raises(ValueError):
-        kube_api.get_object("v1", "Pod", "x", NS)
+        kube_api.get_object("v1", "Node", "x")

@@ -1,7 +1,9 @@
 """Resource types served by the fake Kubernetes API and their discovery documents.
 
-Only the kinds Mint Cloud deploys are known, plus the RBAC kinds (the tenant
-boundary refuses the cluster-scoped ones; nothing here evaluates RBAC).  Each :class:`ResourceType`
+Only the kinds Mint Cloud deploys or reads are known: the workloads, Pods and
+Events, external-dns' DNSEndpoint (a custom resource), and the RBAC kinds
+(the tenant boundary refuses the cluster-scoped ones; nothing here evaluates
+RBAC).  Each :class:`ResourceType`
 carries what the URL router and the discovery endpoints need; the documents
 have the shape of a real API server so ``kubernetes.dynamic.DynamicClient``
 discovers them unchanged.
@@ -80,6 +82,8 @@ RESOURCE_TYPES = [
         short_names=("sa",),
         has_status=False,
     ),
+    ResourceType("", "v1", "pods", "Pod", short_names=("po",)),
+    ResourceType("", "v1", "events", "Event", short_names=("ev",), has_status=False),
     ResourceType("apps", "v1", "deployments", "Deployment", short_names=("deploy",)),
     ResourceType("apps", "v1", "statefulsets", "StatefulSet", short_names=("sts",)),
     ResourceType("batch", "v1", "jobs", "Job"),
@@ -87,6 +91,9 @@ RESOURCE_TYPES = [
     ResourceType(
         "networking.k8s.io", "v1", "ingresses", "Ingress", short_names=("ing",)
     ),
+    # external-dns' DNSEndpoint custom resource (--source=crd): the records
+    # an app publishes, e.g. its Mailgun domain's.
+    ResourceType("externaldns.k8s.io", "v1alpha1", "dnsendpoints", "DNSEndpoint"),
     # RBAC: what an app's manifests may bind in its namespace, and the
     # cluster-scoped kinds the tenant boundary refuses.
     ResourceType("rbac.authorization.k8s.io", "v1", "roles", "Role", has_status=False),
