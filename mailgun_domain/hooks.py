@@ -9,6 +9,10 @@ def uninstall_hook(env):
             ("model_name", "=", "mailgun.domain"),
             "&",
             ("model_name", "=", "kubernetes.app"),
-            ("method_name", "=", "_job_send_invitation"),
+            (
+                "method_name",
+                "in",
+                ["_job_send_invitation", "_job_apply_mailgun_changes"],
+            ),
         ]
     ).unlink()

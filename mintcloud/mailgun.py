@@ -4,7 +4,11 @@ Every call goes through :meth:`MailgunClient._request`, the one seam that
 talks to the network and turns HTTP statuses into the exception types of
 :mod:`mintcloud.errors`:
 
-* 401/403 -> :class:`MailgunAuthError` (the API key or the region is wrong);
+* 401, and 403 unless Mailgun's message says the domain may not send yet
+  -> :class:`MailgunAuthError` (the API key or the region is wrong);
+* 403 whose message says the domain "is not allowed to send" or is
+  unverified -> :class:`MailgunNotAllowedError`, a transient error: the
+  domain's DNS records are not verified yet, wait and retry;
 * 404 -> ``None`` for get-like calls (a 404 is data), else
   :class:`MailgunPermanentError`;
 * 408, 429, 5xx, timeouts, connection errors -> :class:`MailgunTransientError`
@@ -15,11 +19,19 @@ The API key is sent as HTTP basic auth (user ``api``) and never appears in an
 exception message.  Tests inject a ``requests.Session`` or point ``base_url``
 at the local fake server.
 
+Adopting an existing domain uses the documented endpoints only: ``GET`` the
+domain before creating it, and set the SMTP password with ``PUT
+.../credentials/<login>`` (documented answers 200 and 404), creating the
+credentials on a 404.  The wording of an error is never parsed to decide a
+flow, except for the 403 on sending (above), whose message is all Mailgun
+gives to tell an unverified domain from a refused key.
+
 The pure helpers :func:`dns_records` and :func:`domain_state` read the domain
 bodies returned by ``GET /v4/domains/<name>``, ``POST /v4/domains`` and
 ``PUT /v4/domains/<name>/verify``.
 """
 
+import re
 from urllib.parse import quote
 
 import requests
@@ -34,6 +46,17 @@ from mintcloud.errors import (
 US_BASE_URL = "https://api.mailgun.net"
 EU_BASE_URL = "https://api.eu.mailgun.net"
 DEFAULT_TIMEOUT = 10
+
+#: What Mailgun says when a domain may not send yet (a 403 on sending):
+#: "Domain x is not allowed to send: ...", "... the domain is unverified ...".
+_NOT_ALLOWED_TO_SEND = re.compile(
+    r"not\s+allowed\s+to\s+send|\bunverified\b|\bnot\s+(yet\s+)?verified\b",
+    re.IGNORECASE,
+)
+
+
+class MailgunNotAllowedError(MailgunTransientError):
+    """403 "not allowed to send": the domain is not verified yet; retry later."""
 
 
 class MailgunClient:
@@ -108,6 +131,12 @@ class MailgunClient:
         status = response.status_code
         body = _json_or_none(response)
         detail = self._scrub(_message_of(body, response))
+        if status == 403 and _NOT_ALLOWED_TO_SEND.search(detail):
+            return MailgunNotAllowedError(
+                f"Mailgun does not let the domain send yet ({where}, HTTP 403): "
+                f"{detail}",
+                status=status,
+            )
         if status in (401, 403):
             return MailgunAuthError(
                 f"Mailgun refused {where} (HTTP {status}): the API key or the "
@@ -151,16 +180,20 @@ class MailgunClient:
         return self._request("GET", f"/v4/domains/{_seg(name)}", missing_ok=True)
 
     def ensure_domain(self, name, smtp_password):
-        """Return ``(body, created)``; an existing domain is adopted, not duplicated."""
+        """Return ``(body, created)``; an existing domain is adopted, not duplicated.
+
+        ``GET`` first; a domain our key can read is adopted.  When the create
+        fails with a 400 or 409 (another worker may have created it since our
+        GET), ``GET`` decides again: still unknown to our key (the name is
+        taken by another account, or the request is invalid) keeps the error.
+        """
         body = self.get_domain(name)
         if body is not None:
             return body, False
         try:
             return self.create_domain(name, smtp_password=smtp_password), True
         except MailgunPermanentError as exc:
-            # Another worker may have created it since our GET.  If the name is
-            # taken by another account, GET still 404s and the error stands.
-            if exc.status != 400 or "already" not in exc.message.lower():
+            if exc.status not in (400, 409):
                 raise
             body = self.get_domain(name)
             if body is None:
@@ -185,25 +218,23 @@ class MailgunClient:
 
     # --- SMTP credentials ----------------------------------------------------
 
-    def create_smtp_credential(self, domain, login, password):
-        """Create SMTP credentials ``login@domain``; reset the password if they exist.
+    def set_smtp_credential(self, domain, login, password):
+        """Set the password of SMTP credentials ``login@domain``; create them if missing.
 
         ``login`` is the local part (``postmaster``) or the full address.
-        Returns Mailgun's body (``{"message": ...}``).
+        ``PUT .../credentials/<login>`` first (documented: 200, or 404 when
+        there are no such credentials), then ``POST .../credentials`` on a
+        404.  Returns Mailgun's body (``{"message": ...}``).
         """
         if "@" not in login:
             login = f"{login}@{domain}"
         path = f"/v3/domains/{_seg(domain)}/credentials"
-        try:
-            return self._request(
-                "POST", path, data={"login": login, "password": password}
-            )
-        except MailgunPermanentError as exc:
-            if exc.status not in (400, 409) or "exist" not in exc.message.lower():
-                raise
-        return self._request(
-            "PUT", f"{path}/{_seg(login)}", data={"password": password}
+        body = self._request(
+            "PUT", f"{path}/{_seg(login)}", data={"password": password}, missing_ok=True
         )
+        if body is not None:
+            return body
+        return self._request("POST", path, data={"login": login, "password": password})
 
     # --- messages ------------------------------------------------------------
 

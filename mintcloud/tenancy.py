@@ -36,6 +36,7 @@ DEFAULT_ALLOWED_KINDS = (
     "apps/StatefulSet",
     "batch/Job",
     "networking.k8s.io/Ingress",
+    "externaldns.k8s.io/DNSEndpoint",
     # what operators' own manifests commonly add
     "ConfigMap",
     "ServiceAccount",

@@ -131,10 +131,11 @@ def test_credentials_endpoints(api, mailgun_api):
         ).status_code
         == 200
     )
-    duplicate = api("POST", path, data={"login": "alice", "password": "pw-12345"})
-    assert (
-        duplicate.status_code == 409 and "already exist" in duplicate.json()["message"]
-    )
+    duplicate = api("POST", path, data={"login": "alice", "password": "pw-67890"})
+    # Documented: "400 with a message"; the wording says nothing on purpose.
+    assert duplicate.status_code == 400
+    assert duplicate.json() == {"message": "Bad request"}
+    assert mailgun_api.credentials[DOMAIN][f"alice@{DOMAIN}"] == "pw-12345"
     assert (
         api(
             "POST", path, data={"login": "eve@other.org", "password": "pw-12345"}
@@ -178,7 +179,7 @@ def test_credentials_endpoints(api, mailgun_api):
 
 
 def test_message_form_encoded(api, mailgun_api):
-    mailgun_api.add_domain(DOMAIN)
+    mailgun_api.add_domain(DOMAIN, state="active")
     response = api(
         "POST",
         f"/v3/{DOMAIN}/messages",
@@ -199,7 +200,7 @@ def test_message_form_encoded(api, mailgun_api):
 
 
 def test_message_multipart_with_attachment(api, mailgun_api):
-    mailgun_api.add_domain(DOMAIN)
+    mailgun_api.add_domain(DOMAIN, state="active")
     response = api(
         "POST",
         f"/v3/{DOMAIN}/messages",
@@ -233,11 +234,111 @@ def test_message_multipart_with_attachment(api, mailgun_api):
     ],
 )
 def test_message_validation(api, mailgun_api, form, message):
-    mailgun_api.add_domain(DOMAIN)
+    mailgun_api.add_domain(DOMAIN, state="active")
     response = api("POST", f"/v3/{DOMAIN}/messages", data=form)
     assert response.status_code == 400
     assert response.json()["message"] == message
     assert mailgun_api.messages == []
+
+
+def _send(api):
+    return api(
+        "POST",
+        f"/v3/{DOMAIN}/messages",
+        data={"from": f"noreply@{DOMAIN}", "to": "a@x.org", "text": "x"},
+    )
+
+
+def test_message_from_an_unverified_domain_is_refused(api, mailgun_api):
+    mailgun_api.add_domain(DOMAIN)
+    response = _send(api)
+    assert response.status_code == 403
+    assert response.json()["message"].startswith(
+        f"Domain {DOMAIN} is not allowed to send: The domain is unverified"
+    )
+    assert mailgun_api.messages == []
+    mailgun_api.set_domain_active(DOMAIN)
+    api("PUT", f"/v4/domains/{DOMAIN}/verify")
+    assert _send(api).status_code == 200
+    assert len(mailgun_api.messages) == 1
+
+
+def test_unverified_sending_can_be_allowed(api, mailgun_api):
+    # Mailgun's reference documents a daily quota instead of the 403.
+    mailgun_api.add_domain(DOMAIN)
+    mailgun_api.unverified_sending = "allow"
+    assert _send(api).status_code == 200
+    mailgun_api.reset()
+    assert mailgun_api.unverified_sending == "refuse"
+
+
+class _Cluster:
+    """Stands in for FakeKubeServer: DNSEndpoints as list_objects returns them."""
+
+    def __init__(self, *endpoints):
+        self.objects = [
+            {
+                "apiVersion": "externaldns.k8s.io/v1alpha1",
+                "kind": "DNSEndpoint",
+                "metadata": {"name": "x", "namespace": "acme"},
+                "spec": {"endpoints": list(endpoints)},
+            }
+        ]
+
+    def list_objects(self, api_version=None, kind=None, **_):
+        assert (api_version, kind) == ("externaldns.k8s.io/v1alpha1", "DNSEndpoint")
+        return self.objects
+
+
+def test_verify_reads_dns_from_the_linked_clusters(api, mailgun_api):
+    mailgun_api.add_domain(DOMAIN)
+    body = mailgun_api.domains[DOMAIN]
+    dkim = body["sending_dns_records"][1]
+    everything = [
+        {
+            "dnsName": DOMAIN,
+            "recordType": "TXT",
+            "targets": ["v=spf1 include:mailgun.org ~all"],
+        },
+        {
+            "dnsName": dkim["name"].upper() + ".",
+            "recordType": "TXT",
+            "targets": [dkim["value"]],
+        },
+        {
+            "dnsName": f"email.{DOMAIN}",
+            "recordType": "CNAME",
+            "targets": ["MAILGUN.ORG."],
+        },
+        {
+            "dnsName": DOMAIN,
+            "recordType": "MX",
+            "targets": ["10 mxa.mailgun.org.", "10 mxb.mailgun.org"],
+        },
+    ]
+    mailgun_api.publish_dns_from(_Cluster(*everything[:3]))
+    verified = api("PUT", f"/v4/domains/{DOMAIN}/verify").json()
+    assert verified["domain"]["state"] == "active", "MX records are not required"
+    assert [r["valid"] for r in verified["receiving_dns_records"]] == ["invalid"] * 2
+    mailgun_api.publish_dns_from(_Cluster(everything[3]))
+    verified = api("PUT", f"/v4/domains/{DOMAIN}/verify").json()
+    assert {r["valid"] for r in verified["receiving_dns_records"]} == {"valid"}
+    assert ("MX", DOMAIN, "10 mxa.mailgun.org") in mailgun_api.published_records()
+    mailgun_api.unpublish_dns()
+    assert mailgun_api.published_records() == set()
+
+
+def test_verify_needs_every_sending_record(api, mailgun_api):
+    mailgun_api.add_domain(DOMAIN)
+    mailgun_api.publish_dns_from(
+        _Cluster(
+            {"dnsName": DOMAIN, "recordType": "TXT", "targets": ["v=spf1 -all"]},
+            {"dnsName": f"email.{DOMAIN}", "recordType": "CNAME", "targets": ["x.org"]},
+        )
+    )
+    verified = api("PUT", f"/v4/domains/{DOMAIN}/verify").json()
+    assert verified["domain"]["state"] == "unverified"
+    assert {r["valid"] for r in verified["sending_dns_records"]} == {"invalid"}
 
 
 def test_message_to_unknown_domain_is_404(api):
@@ -251,7 +352,7 @@ def test_message_to_unknown_domain_is_404(api):
 
 
 def test_message_with_other_body_type_is_rejected(api, mailgun_api):
-    mailgun_api.add_domain(DOMAIN)
+    mailgun_api.add_domain(DOMAIN, state="active")
     response = api("POST", f"/v3/{DOMAIN}/messages", json={"from": "a@b.c"})
     assert response.status_code == 400
 
@@ -300,7 +401,7 @@ def test_inject_delay_slows_the_answer(api, mailgun_api):
 
 
 def test_request_log_and_reset(api, mailgun_api):
-    mailgun_api.add_domain(DOMAIN)
+    mailgun_api.add_domain(DOMAIN, state="active")
     api(
         "POST",
         f"/v3/{DOMAIN}/messages",

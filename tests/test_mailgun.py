@@ -15,7 +15,12 @@ from mintcloud.errors import (
     PermanentError,
     TransientError,
 )
-from mintcloud.mailgun import MailgunClient, dns_records, domain_state
+from mintcloud.mailgun import (
+    MailgunClient,
+    MailgunNotAllowedError,
+    dns_records,
+    domain_state,
+)
 from tests.fakes.mailgun_api import FakeMailgunServer
 
 DOMAIN = "mail.example.com"
@@ -165,6 +170,25 @@ def test_ensure_domain_adopts_when_create_races(client, mailgun_api):
     assert [r["method"] for r in mailgun_api.request_log] == ["GET", "POST", "GET"]
 
 
+@pytest.mark.parametrize("status", [400, 409])
+def test_ensure_domain_race_is_decided_by_get_not_by_the_wording(
+    client, mailgun_api, status
+):
+    # The create fails with a message that says nothing: the GET decides.
+    mailgun_api.add_domain(DOMAIN)
+    mailgun_api.inject_fault(404, times=1, path_contains=f"/v4/domains/{DOMAIN}")
+    mailgun_api.inject_fault(status, method="POST", body={"message": "Nope"})
+    body, created = client.ensure_domain(DOMAIN, "s3cret-pass")
+    assert created is False and body["domain"]["name"] == DOMAIN
+
+
+def test_ensure_domain_transient_create_failure_is_not_adoption(client, mailgun_api):
+    mailgun_api.inject_fault(503, method="POST")
+    with pytest.raises(MailgunTransientError):
+        client.ensure_domain(DOMAIN, "s3cret-pass")
+    assert [r["method"] for r in mailgun_api.request_log] == ["GET", "POST"]
+
+
 def test_ensure_domain_taken_by_another_account_raises(client, mailgun_api):
     # Mailgun says "taken" but our key cannot see the domain: not ours to adopt.
     mailgun_api.inject_fault(
@@ -211,29 +235,34 @@ def test_delete_domain_true_then_false(client, mailgun_api):
 # --- SMTP credentials -------------------------------------------------------------
 
 
-def test_create_smtp_credential_with_local_part(client, mailgun_api):
+def test_set_smtp_credential_creates_missing_credentials(client, mailgun_api):
     mailgun_api.add_domain(DOMAIN)
-    body = client.create_smtp_credential(DOMAIN, "app", "pass-12345")
+    body = client.set_smtp_credential(DOMAIN, "app", "pass-12345")
     assert body == {"message": "Created 1 credentials pair(s)"}
     assert mailgun_api.credentials[DOMAIN] == {f"app@{DOMAIN}": "pass-12345"}
+    assert [(r["method"], r["path"]) for r in mailgun_api.request_log] == [
+        ("PUT", f"/v3/domains/{DOMAIN}/credentials/app@{DOMAIN}"),
+        ("POST", f"/v3/domains/{DOMAIN}/credentials"),
+    ]
     assert posts(mailgun_api, "/credentials")[0]["form"]["login"] == [f"app@{DOMAIN}"]
 
 
-def test_create_smtp_credential_with_full_address_resets_existing(client, mailgun_api):
+def test_set_smtp_credential_resets_existing_with_put_only(client, mailgun_api):
     mailgun_api.add_domain(DOMAIN, smtp_password="old-pass-1")
-    body = client.create_smtp_credential(DOMAIN, f"postmaster@{DOMAIN}", "new-pass-2")
+    body = client.set_smtp_credential(DOMAIN, f"postmaster@{DOMAIN}", "new-pass-2")
     assert body == {"message": "Password changed"}
     assert mailgun_api.credentials[DOMAIN][f"postmaster@{DOMAIN}"] == "new-pass-2"
-    assert [r["method"] for r in mailgun_api.request_log] == ["POST", "PUT"]
+    assert [r["method"] for r in mailgun_api.request_log] == ["PUT"]
+    assert posts(mailgun_api, "/credentials") == [], "never POSTs existing credentials"
 
 
-def test_create_smtp_credential_errors(client, mailgun_api):
+def test_set_smtp_credential_errors(client, mailgun_api):
     with pytest.raises(MailgunPermanentError) as err:
-        client.create_smtp_credential(DOMAIN, "app", "pass-12345")
+        client.set_smtp_credential(DOMAIN, "app", "pass-12345")
     assert err.value.status == 404
     mailgun_api.add_domain(DOMAIN)
     with pytest.raises(MailgunPermanentError) as err:
-        client.create_smtp_credential(DOMAIN, "app", "pw1")
+        client.set_smtp_credential(DOMAIN, "app", "pw1")
     assert err.value.status == 400
     assert "between 5 and 32" in str(err.value)
     assert "pw1" not in str(err.value)
@@ -243,7 +272,7 @@ def test_create_smtp_credential_errors(client, mailgun_api):
 
 
 def test_send_message_text_and_headers(client, mailgun_api):
-    mailgun_api.add_domain(DOMAIN)
+    mailgun_api.add_domain(DOMAIN, state="active")
     result = client.send_message(
         DOMAIN,
         f"Mint Cloud <noreply@{DOMAIN}>",
@@ -267,7 +296,7 @@ def test_send_message_text_and_headers(client, mailgun_api):
 
 
 def test_send_message_html_to_many(client, mailgun_api):
-    mailgun_api.add_domain(DOMAIN)
+    mailgun_api.add_domain(DOMAIN, state="active")
     client.send_message(
         DOMAIN, f"noreply@{DOMAIN}", ("a@x.org", "b@x.org"), "Hi", html="<p>Hi</p>"
     )
@@ -277,12 +306,53 @@ def test_send_message_html_to_many(client, mailgun_api):
 
 
 def test_send_message_without_body_is_permanent(client, mailgun_api):
-    mailgun_api.add_domain(DOMAIN)
+    mailgun_api.add_domain(DOMAIN, state="active")
     with pytest.raises(
         MailgunPermanentError, match="Need at least one of 'text' or 'html'"
     ):
         client.send_message(DOMAIN, f"noreply@{DOMAIN}", "a@x.org", "Hi")
     assert mailgun_api.messages == []
+
+
+def test_send_from_an_unverified_domain_is_not_allowed_yet(client, mailgun_api):
+    mailgun_api.add_domain(DOMAIN)
+    with pytest.raises(MailgunNotAllowedError) as err:
+        client.send_message(DOMAIN, f"noreply@{DOMAIN}", "a@x.org", "Hi", text="x")
+    assert isinstance(err.value, MailgunTransientError)
+    assert not isinstance(err.value, MailgunAuthError)
+    assert err.value.status == 403
+    assert "is not allowed to send" in str(err.value)
+    assert mailgun_api.messages == []
+
+
+@pytest.mark.parametrize(
+    "message, transient",
+    [
+        ("Domain x.org is not allowed to send: Please activate your account", True),
+        ("Domain x.org is NOT ALLOWED TO SEND", True),
+        ("The domain is unverified and requires DNS configuration", True),
+        ("Domain not verified yet", True),
+        ("Forbidden", False),
+        ("Invalid private key", False),
+        ("Sandbox subdomains are for test purposes only", False),
+        ("", False),
+    ],
+)
+def test_403_is_read_from_mailguns_message(client, mailgun_api, message, transient):
+    mailgun_api.add_domain(DOMAIN, state="active")
+    mailgun_api.inject_fault(403, body={"message": message} if message else "")
+    with pytest.raises(MailgunError) as err:
+        client.send_message(DOMAIN, f"noreply@{DOMAIN}", "a@x.org", "Hi", text="x")
+    assert isinstance(err.value, MailgunNotAllowedError) is transient
+    assert isinstance(err.value, MailgunAuthError) is not transient
+    assert err.value.transient is transient
+    assert err.value.status == 403
+
+
+def test_401_is_always_a_configuration_error(client, mailgun_api):
+    mailgun_api.inject_fault(401, body={"message": "not allowed to send"})
+    with pytest.raises(MailgunAuthError):
+        client.check_auth()
 
 
 def test_send_message_unknown_domain_is_permanent(client):

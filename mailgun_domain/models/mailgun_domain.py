@@ -2,13 +2,19 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Mailgun sending domains: one per app, named after the app's hostname.
 
-A queue job registers the domain (an existing one is adopted), sets the SMTP
-credentials and hands them to the app as secret variables; a cron verifies
-unverified domains.  Deleting a domain record deletes the domain in Mailgun
-(in a job).  Rate limits and 5xx are retried with backoff; a refused API key
-(401/403) is a configuration error shown on the domain and in the settings,
-never retried.  The API key and the SMTP password never appear in a message
-or a log line: the core's messages name the URL and the domain only.
+A queue job registers the domain (an existing one is adopted through
+documented endpoints only), sets the SMTP credentials and hands them to the
+app as secret variables.  Verification asks Mailgun to check the DNS
+records: a job right after a deployment that published them (on a cluster
+that publishes Mailgun DNS records, retried while DNS propagates), the
+hourly cron, or *Check DNS now*.  A domain turning active sends its app's
+waiting invitation at once.  Deleting a domain record deletes the domain in
+Mailgun (in a job).  Rate limits and 5xx are retried with backoff; a refused
+API key (401/403) is a configuration error shown on the domain, the app and
+in the settings, never retried; saving a new key registers the domains it
+failed and sends the waiting invitations.  The API key and the SMTP password
+never appear in a message or a log line: the core's messages name the URL
+and the domain only.
 """
 
 import logging
@@ -31,6 +37,7 @@ from mintcloud.errors import (
     MailgunError,
     MailgunTransientError,
 )
+from mintcloud.maildns import dns_endpoints, endpoint_records
 from mintcloud.mailgun import MailgunClient, dns_records, domain_state
 from mintcloud.variables import generate_secret
 
@@ -38,6 +45,9 @@ _logger = logging.getLogger(__name__)
 
 CHANNEL = "root.mailgun"
 MAX_RETRIES = 6
+#: Verify jobs after a deployment: about two hours of retries while DNS
+#: propagates (retry pattern in data/queue_job_data.xml); the cron goes on.
+VERIFY_MAX_RETRIES = 12
 STATES = [
     ("pending", "Registering"),
     ("unverified", "Unverified"),
@@ -76,6 +86,18 @@ class MailgunDomain(models.Model):
         "SMTP password was reset.",
     )
     last_error = fields.Text(readonly=True)
+    vars_version = fields.Integer(
+        readonly=True,
+        copy=False,
+        help="Bumped when the values the app's manifests get from this domain "
+        "(SMTP credentials, DNS records) change; deployments note the version "
+        "they rendered.",
+    )
+    config_failed = fields.Boolean(
+        readonly=True,
+        help="The registration failed on a configuration error (API key or "
+        "region); saving new Mailgun settings registers it again.",
+    )
     registered_at = fields.Datetime(string="Registered On", readonly=True)
     verified_at = fields.Datetime(string="Checked On", readonly=True)
 
@@ -239,7 +261,7 @@ class MailgunDomain(models.Model):
             client = self._client(config)
             body, created = client.ensure_domain(domain.name, password)
             if not created:
-                client.create_smtp_credential(domain.name, login, password)
+                client.set_smtp_credential(domain.name, login, password)
         except MailgunAuthError as error:
             return domain._fail_config(error)
         except MailgunTransientError as error:
@@ -265,12 +287,20 @@ class MailgunDomain(models.Model):
         return text
 
     def _store(self, body, adopted=None, login=None):
-        """Write state and DNS records from a Mailgun domain body."""
+        """Write state and DNS records from a Mailgun domain body.
+
+        A domain turning active tells its app (which sends a waiting
+        invitation); records that changed on a verification are published
+        again where the cluster publishes them.
+        """
         self.ensure_one()
         state = domain_state(body)
+        was_active = self.state == "active"
+        published_before = endpoint_records(self._dns_endpoints())
         values = {
             "state": state,
             "last_error": False,
+            "config_failed": False,
             "verified_at": fields.Datetime.now(),
         }
         if adopted is not None:
@@ -279,9 +309,33 @@ class MailgunDomain(models.Model):
         self.record_ids.unlink()
         values["record_ids"] = [fields.Command.create(row) for row in dns_records(body)]
         self.write(values)
+        if state == "active" and not was_active:
+            self.app_id._mailgun_domain_verified(self)
+        elif adopted is None and (
+            endpoint_records(self._dns_endpoints()) != published_before
+        ):
+            self.app_id._mailgun_dns_records_changed()
+
+    def _dns_endpoints(self):
+        """The external-dns endpoints of the stored records ([] without a domain).
+
+        In Mailgun's order (the records are stored in it).
+        """
+        if not self:
+            return []
+        self.ensure_one()
+        return dns_endpoints(
+            {
+                "record_type": r.record_type,
+                "name": r.name,
+                "value": r.value,
+                "priority": r.priority,
+            }
+            for r in self.sudo().record_ids.sorted("id")
+        )
 
     def _fail(self, message):
-        self.write({"state": "failed", "last_error": message})
+        self.write({"state": "failed", "last_error": message, "config_failed": False})
         self.app_id.message_post(
             body=_(
                 "Mailgun domain %(name)s failed: %(error)s",
@@ -295,12 +349,14 @@ class MailgunDomain(models.Model):
     def _fail_config(self, error):
         """401/403: a configuration error; shown here and in the settings."""
         message = _(
-            "%(error)s. Check the Mailgun API key and region in the settings, "
-            "then use Register again.",
+            "%(error)s. Check the Mailgun API key and region in the settings: "
+            "saving them registers the domain again.",
             error=str(error).rstrip("."),
         )
         self._set_config_error(str(error))
-        return self._fail(message)
+        result = self._fail(message)
+        self.config_failed = True
+        return result
 
     def _retry_or_fail(self, error):
         if self._is_last_attempt():
@@ -325,9 +381,55 @@ class MailgunDomain(models.Model):
         self.ensure_one()
         self._store(client.verify_domain(self.name))
 
+    def _enqueue_verify(self):
+        """Ask Mailgun in a job to verify these domains (after a deployment)."""
+        for domain in self:
+            domain.with_delay(
+                channel=CHANNEL,
+                identity_key=identity_exact,
+                max_retries=VERIFY_MAX_RETRIES,
+                description=_("Mailgun: verify domain %(name)s", name=domain.name),
+            )._job_verify()
+
+    def _job_verify(self):
+        """Verify an unverified domain; retried while Mailgun does not see DNS yet."""
+        self.ensure_one()
+        domain = self.sudo()
+        if not domain.exists() or domain.state != "unverified":
+            return "Nothing to do: the domain is gone or not unverified."
+        config = self._config()
+        problem = self._config_problem(config)
+        if problem:
+            return problem
+        try:
+            domain._verify(self._client(config))
+        except MailgunAuthError as error:
+            self._set_config_error(str(error))
+            return str(error)
+        except MailgunTransientError as error:
+            if self._is_last_attempt():
+                return str(error)
+            raise RetryableJobError(
+                str(error), seconds=error.details.get("retry_after")
+            ) from None
+        except MailgunError as error:
+            domain.write({"state": "failed", "last_error": str(error)})
+            return str(error)
+        self._set_config_error(False)
+        if domain.state == "active":
+            return f"Domain {domain.name} is active."
+        text = f"Mailgun does not see the DNS records of {domain.name} yet."
+        if self._is_last_attempt():
+            return text + " The hourly verification goes on."
+        raise RetryableJobError(text)
+
     @api.model
     def _cron_verify(self):
-        """Verify every unverified domain; stop at a configuration error."""
+        """Verify every unverified domain; stop at a configuration error.
+
+        Then queue again the invitations that wait for a domain that is
+        active (a send that gave up on Mailgun's 403 or a rate limit).
+        """
         config = self._config()
         if self._config_problem(config):
             return
@@ -345,6 +447,21 @@ class MailgunDomain(models.Model):
             except MailgunError as error:
                 domain.write({"state": "failed", "last_error": str(error)})
         self._set_config_error(False)
+        self.env["kubernetes.app"]._mailgun_resume_invitations()
+
+    @api.model
+    def _after_config_change(self):
+        """New Mailgun settings: register the domains a refused key failed,
+        and send the invitations waiting for an active domain (in jobs)."""
+        if self._config_problem(self._config()):
+            return
+        failed = self.sudo().search(
+            [("state", "=", "failed"), ("config_failed", "=", True)]
+        )
+        if failed:
+            failed.write({"state": "pending", "last_error": False})
+            failed._enqueue_register()
+        self.env["kubernetes.app"]._mailgun_resume_invitations()
 
     # ------------------------------------------------------------------
     # Deletion

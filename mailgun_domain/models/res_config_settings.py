@@ -1,6 +1,11 @@
 # Copyright 2026 Mint Cloud
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""Mailgun settings: on/off, API key, region, invitation sender."""
+"""Mailgun settings: on/off, API key, region, invitation sender and wait.
+
+Saving a new key or region clears the configuration error and, in jobs,
+registers the domains the old key failed and sends the invitations that
+wait for an active domain.
+"""
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -34,6 +39,13 @@ class ResConfigSettings(models.TransientModel):
         config_parameter=PARAM % "sender_local_part",
         help="Local part of the invitation's sender: <local part>@<app hostname>.",
     )
+    mailgun_invitation_wait_hours = fields.Integer(
+        string="Invitation Wait (hours)",
+        default=24,
+        config_parameter=PARAM % "invitation_wait_hours",
+        help="How long an invitation may wait for its Mailgun domain to be "
+        "verified before the operator gets an activity with the reason.",
+    )
     mailgun_config_error = fields.Char(
         string="Mailgun Error", compute="_compute_mailgun_config_error"
     )
@@ -51,13 +63,25 @@ class ResConfigSettings(models.TransientModel):
             except AppMailError as error:
                 raise ValidationError(str(error)) from None
 
+    @api.constrains("mailgun_invitation_wait_hours")
+    def _check_mailgun_invitation_wait_hours(self):
+        for settings in self:
+            if settings.mailgun_invitation_wait_hours < 1:
+                raise ValidationError(
+                    _("The invitation wait must be at least one hour.")
+                )
+
     def set_values(self):
         get = self.env["ir.config_parameter"].sudo().get_param
-        before = (get(PARAM % "api_key"), get(PARAM % "region"))
+        keys = ("enabled", "api_key", "region", "base_url")
+        before = [get(PARAM % key) for key in keys]
         super().set_values()
-        if (get(PARAM % "api_key"), get(PARAM % "region")) != before:
-            # A new key or region: the old error no longer applies.
-            self.env["mailgun.domain"]._set_config_error(False)
+        if [get(PARAM % key) for key in keys] != before:
+            # New settings: the old error no longer applies; what it blocked
+            # is tried again (registrations, invitations) in jobs.
+            Domain = self.env["mailgun.domain"]
+            Domain._set_config_error(False)
+            Domain._after_config_change()
 
     def action_mailgun_test_connection(self):
         """Check the key against the region's API; show the result."""
@@ -74,7 +98,11 @@ class ResConfigSettings(models.TransientModel):
             return self._mailgun_notification(str(error), "danger")
         except MailgunError as error:
             return self._mailgun_notification(str(error), "warning")
+        params = self.env["ir.config_parameter"].sudo()
+        had_error = bool(params.get_param(PARAM % "config_error"))
         Domain._set_config_error(False)
+        if had_error:
+            Domain._after_config_change()
         return self._mailgun_notification(_("The Mailgun API key works."), "success")
 
     def _mailgun_notification(self, message, kind):

@@ -2,7 +2,9 @@
 """Shared set-up: Mailgun enabled against the local fake Mailgun API.
 
 Builds on kubernetes_app's test case (clusters on the fake Kubernetes API,
-the demo manifests); the Mailgun base URL points at FakeMailgunServer.
+the demo manifests); the Mailgun base URL points at FakeMailgunServer, which
+reads DNS from the DNSEndpoints on the fake cluster (it plays external-dns
+and DNS; see tests/fakes/mailgun_api.py).
 """
 
 import logging
@@ -45,6 +47,7 @@ class MailgunCase(KubernetesAppCase):
     def setUp(self):
         super().setUp()
         self.mailgun.reset()
+        self.mailgun.publish_dns_from(self.kube)
 
     # --- helpers ----------------------------------------------------------
 
@@ -74,6 +77,19 @@ class MailgunCase(KubernetesAppCase):
             )
             self._perform_all(trap)
         return app
+
+    def _verify_now(self, app):
+        """Publish ``app``'s records by hand, run the verify cron and the jobs
+        the verification queued (the invitation)."""
+        self.mailgun.set_domain_active(app.hostname)
+        with trap_jobs() as trap:
+            self.env["mailgun.domain"]._cron_verify()
+            self.assertEqual(app.mailgun_state, "active")
+            self._perform_all(trap)
+
+    def _messages_sent(self):
+        """POST .../messages requests Mailgun received (refused ones too)."""
+        return [r for r in self.mailgun.request_log if r["path"].endswith("/messages")]
 
     def _notes(self, app, text):
         """The chatter messages of ``app`` that contain ``text``."""

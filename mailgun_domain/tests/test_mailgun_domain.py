@@ -64,12 +64,18 @@ class TestMailgunDomain(MailgunCase):
         self.assertEqual(domain.state, "unverified")
         self.assertTrue(domain.adopted)
         self.assertEqual(list(self.mailgun.domains), ["acme.example.org"])
-        posts = [
-            r
-            for r in self.mailgun.request_log
-            if r["method"] == "POST" and r["path"] == "/v4/domains"
-        ]
-        self.assertEqual(posts, [], "no create request for an existing domain")
+        # Documented endpoints only: read the domain, set the password.
+        self.assertEqual(
+            [(r["method"], r["path"]) for r in self.mailgun.request_log],
+            [
+                ("GET", "/v4/domains/acme.example.org"),
+                (
+                    "PUT",
+                    "/v3/domains/acme.example.org/credentials/"
+                    "postmaster@acme.example.org",
+                ),
+            ],
+        )
         # The SMTP password was reset to the one the app got.
         password = self._variable(app, "mailgun_smtp_password")
         self.assertNotEqual(password, "old-password")
@@ -78,6 +84,52 @@ class TestMailgunDomain(MailgunCase):
             password,
         )
         self.assertTrue(self._notes(app, "acme.example.org adopted"))
+
+    def test_existing_domain_without_credentials_gets_them_created(self):
+        self.mailgun.add_domain("acme.example.org")  # no SMTP credentials yet
+        app = self._create("acme")
+        self.assertTrue(app.mailgun_domain_id.adopted)
+        self.assertEqual(
+            [(r["method"], r["path"]) for r in self.mailgun.request_log],
+            [
+                ("GET", "/v4/domains/acme.example.org"),
+                (
+                    "PUT",
+                    "/v3/domains/acme.example.org/credentials/"
+                    "postmaster@acme.example.org",
+                ),
+                ("POST", "/v3/domains/acme.example.org/credentials"),
+            ],
+        )
+        self.assertEqual(
+            self.mailgun.credentials["acme.example.org"]["postmaster@acme.example.org"],
+            self._variable(app, "mailgun_smtp_password"),
+        )
+
+    def test_adoption_never_reads_the_wording_of_a_400(self):
+        # The domain appears between our GET and our create, whose 400 says
+        # nothing: the GET after it decides, not the wording.
+        self.mailgun.add_domain("acme.example.org", smtp_password="old-password")
+        self.mailgun.inject_fault(
+            404, path_contains="/v4/domains/acme.example.org", method="GET"
+        )
+        self.mailgun.inject_fault(
+            400, path_contains="/v4/domains", method="POST", body={"message": "?"}
+        )
+        app = self._create("acme")
+        domain = app.mailgun_domain_id
+        self.assertEqual(domain.state, "unverified", domain.last_error)
+        self.assertTrue(domain.adopted, "the GET after the refused create decides")
+        methods = [(r["method"], r["path"]) for r in self.mailgun.request_log]
+        self.assertEqual(
+            methods[:3],
+            [
+                ("GET", "/v4/domains/acme.example.org"),
+                ("POST", "/v4/domains"),
+                ("GET", "/v4/domains/acme.example.org"),
+            ],
+        )
+        self.assertNotIn(("POST", "/v3/domains/acme.example.org/credentials"), methods)
 
     def test_rate_limit_and_server_errors_are_retried_then_succeed(self):
         self.mailgun.inject_fault(429, times=1, path_contains="/domains")
@@ -106,8 +158,9 @@ class TestMailgunDomain(MailgunCase):
             app = self.env["kubernetes.app"].create(
                 self._app_values("acme", cluster_id=self.dry_cluster.id)
             )
-            job = trap.enqueued_jobs[-1]
-            job.perform()  # no RetryableJobError: the job is done
+            # The registration (no RetryableJobError: the job is done) and
+            # the deployment.
+            trap.perform_enqueued_jobs()
         self.assertEqual(len(self.mailgun.request_log), 1, "one request, no storm")
         domain = app.mailgun_domain_id
         self.assertEqual(domain.state, "failed")
@@ -120,6 +173,7 @@ class TestMailgunDomain(MailgunCase):
         for text in (domain.last_error, settings.mailgun_config_error):
             self.assertNotIn(API_KEY, text)
         self.assertFalse(app.sudo().variable_ids.filtered(lambda v: "smtp" in v.name))
+        self.assertEqual(app.mail_status, "failed")
         # Fixed key: Register again succeeds and clears the settings error.
         self.mailgun.api_key = API_KEY
         with trap_jobs() as trap:
@@ -130,6 +184,24 @@ class TestMailgunDomain(MailgunCase):
         self.assertFalse(
             self.env["res.config.settings"].create({}).mailgun_config_error
         )
+
+    def test_saving_a_new_key_registers_what_the_old_one_failed(self):
+        self.mailgun.api_key = "key-another-account"
+        app = self._create("acme")
+        other = self._create("beta")
+        self.assertEqual(app.mailgun_state, "failed")
+        self.assertTrue(app.mailgun_domain_id.config_failed)
+        # A domain failed for another reason is left to the operator.
+        other.mailgun_domain_id.write({"config_failed": False})
+        with trap_jobs() as trap:
+            self.env["res.config.settings"].create(
+                {"mailgun_api_key": "key-another-account"}
+            ).execute()
+            self._perform_all(trap)
+        self.assertEqual(app.mailgun_state, "unverified")
+        self.assertFalse(app.mailgun_domain_id.config_failed)
+        self.assertEqual(other.mailgun_state, "failed")
+        self._set_params(api_key=API_KEY)
 
     def test_test_connection_button_reports_the_key(self):
         settings = self.env["res.config.settings"].create({})

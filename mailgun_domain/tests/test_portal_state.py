@@ -1,5 +1,5 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""The customer's app page in the portal shows the sending domain's state.
+"""The customer's app page in the portal shows where the app's mail stands.
 
 Runs only where portal_kubernetes is installed too (it is not a dependency).
 """
@@ -51,4 +51,5 @@ class TestPortalShowsDomainState(HttpCase):
 
         self.assertEqual(response.status_code, 200)
         self.assertIn("Sender domain", response.text)
-        self.assertIn("Unverified", response.text)
+        self.assertIn("Waiting for DNS", response.text)
+        self.assertEqual(app.mail_status, "pending_dns")

@@ -16,6 +16,27 @@ Requests need basic auth ``api:<api_key>``, else 401
 :meth:`set_domain_active`, and provoke failures with :meth:`inject_fault` and
 :meth:`inject_delay`.
 
+Where the fake is stricter than Mailgun's documentation, on purpose:
+
+* **Sending from a domain that is not active** is refused with the 403 that
+  Mailgun's older notices show, ``Domain <name> is not allowed to send: The
+  domain is unverified ...`` (Mailgun's reference also documents a limited
+  quota instead; ``unverified_sending = "allow"`` plays that).
+* **Creating credentials that exist** answers a 400 whose wording says
+  nothing about why: Mailgun documents only "400 with a message" for
+  ``POST .../credentials``, so no client may read the wording.  The
+  documented way to set the password of existing credentials is ``PUT
+  .../credentials/<login>`` (404 when there are none).
+
+**DNS.**  The fake resolves no real DNS.  :meth:`publish_dns_from` links it
+to a fake Kubernetes API server: the fake then plays external-dns and DNS
+together, and a record counts as published when a ``DNSEndpoint``
+(``externaldns.k8s.io/v1alpha1``) on that fake cluster holds it, as
+external-dns with ``--source=crd`` would publish it in the zone.  ``PUT
+.../verify`` marks each such record valid and the domain ``active`` once
+every sending record is valid.  :meth:`set_domain_active` still makes a
+domain verify without any record (DNS published by hand).
+
 The ``mailgun_api`` fixture hands out one server per test session, reset
 before every test.
 """
@@ -88,6 +109,8 @@ class FakeMailgunServer(ThreadedHttpFake):
             self.request_log = []
             self._faults = []
             self._verifiable = set()
+            self._dns_sources = []
+            self.unverified_sending = "refuse"
 
     # --- test hooks ----------------------------------------------------------
 
@@ -137,6 +160,41 @@ class FakeMailgunServer(ThreadedHttpFake):
         """Pretend the DNS records of ``name`` are published: verify will succeed."""
         with self._lock:
             self._verifiable.add(name.lower())
+
+    def publish_dns_from(self, kube):
+        """Resolve DNS from the ``DNSEndpoint`` objects of fake cluster ``kube``.
+
+        ``kube`` is a :class:`tests.fakes.kube_api.FakeKubeServer` (anything
+        with its ``list_objects``).  Several clusters may be linked; reset()
+        unlinks them.
+        """
+        with self._lock:
+            self._dns_sources.append(kube)
+
+    def unpublish_dns(self):
+        """Forget the linked clusters: DNS shows nothing (not propagated yet)."""
+        with self._lock:
+            self._dns_sources = []
+
+    def published_records(self):
+        """``{(type, name, value)}`` of every linked cluster's DNSEndpoints.
+
+        An MX value is ``"<priority> <host>"``; names and CNAME/MX hosts are
+        lower-cased without a trailing dot.
+        """
+        with self._lock:
+            sources = list(self._dns_sources)
+        found = set()
+        for kube in sources:
+            for obj in kube.list_objects(
+                api_version="externaldns.k8s.io/v1alpha1", kind="DNSEndpoint"
+            ):
+                for endpoint in (obj.get("spec") or {}).get("endpoints") or []:
+                    record_type = str(endpoint.get("recordType") or "").upper()
+                    name = _dns_name(endpoint.get("dnsName"))
+                    for target in endpoint.get("targets") or []:
+                        found.add((record_type, name, _dns_value(record_type, target)))
+        return found
 
     def add_domain(self, name, smtp_password=None, state="unverified"):
         """Create a domain directly (as if made earlier in the Mailgun UI)."""
@@ -251,10 +309,12 @@ class FakeMailgunServer(ThreadedHttpFake):
         body = self.domains.get(name.lower())
         if body is None:
             return 404, {"message": "Domain not found"}
-        ok = name.lower() in self._verifiable
+        by_hand = name.lower() in self._verifiable
+        published = self.published_records() if self._dns_sources else set()
         for record in body["sending_dns_records"] + body["receiving_dns_records"]:
+            ok = by_hand or _record_key(record, name.lower()) in published
             record["valid"] = "valid" if ok else "invalid"
-        if ok:
+        if all(r["valid"] == "valid" for r in body["sending_dns_records"]):
             body["domain"]["state"] = "active"
         return 200, dict(body, message="Domain DNS records have been updated")
 
@@ -291,7 +351,8 @@ class FakeMailgunServer(ThreadedHttpFake):
                 "message": "Password length must be between 5 and 32 characters"
             }
         if login in self.credentials.get(name, {}):
-            return 409, {"message": f"Credentials for {login} already exist"}
+            # Undocumented wording on purpose: see the module doc.
+            return 400, {"message": "Bad request"}
         self.credentials.setdefault(name, {})[login] = password
         return 200, {"message": "Created 1 credentials pair(s)"}
 
@@ -318,6 +379,13 @@ class FakeMailgunServer(ThreadedHttpFake):
         name = name.lower()
         if name not in self.domains:
             return 404, {"message": f"Domain not found: {name}"}
+        state = self.domains[name]["domain"]["state"]
+        if state != "active" and self.unverified_sending != "allow":
+            return 403, {
+                "message": f"Domain {name} is not allowed to send: The domain is "
+                "unverified and requires DNS configuration. Log in to your "
+                "control panel to view required DNS records."
+            }
         if not _first(form, "from"):
             return 400, {"message": "'from' parameter is missing"}
         to = [
@@ -434,6 +502,34 @@ def _domain_body(
             record("CNAME", f"email.{name}", "mailgun.org"),
         ],
     }
+
+
+def _dns_name(value):
+    return str(value or "").strip().rstrip(".").lower()
+
+
+def _dns_value(record_type, value):
+    """A record's value as DNS holds it: MX ``"<prio> <host>"``, hosts lower-cased."""
+    value = str(value or "").strip()
+    if record_type == "MX":
+        priority, _, host = value.partition(" ")
+        return f"{priority.strip()} {_dns_name(host)}"
+    if record_type == "CNAME":
+        return _dns_name(value)
+    return value
+
+
+def _record_key(record, domain):
+    """``(type, name, value)`` of one record of a domain body."""
+    record_type = record["record_type"].upper()
+    value = record["value"]
+    if record_type == "MX":
+        value = f"{record.get('priority') or 10} {value}"
+    return (
+        record_type,
+        _dns_name(record.get("name") or domain),
+        _dns_value(record_type, value),
+    )
 
 
 def _parse_form(content_type, body):
