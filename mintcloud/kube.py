@@ -95,6 +95,7 @@ def api_client(
     in_cluster=False,
     context=None,
     timeout=DEFAULT_TIMEOUT,
+    retries=None,
 ):
     """A fresh ``ApiClient``; the global default ``Configuration`` is never touched.
 
@@ -103,6 +104,8 @@ def api_client(
     picks a context) or ``host`` (with an optional bearer ``token``).
     ``timeout`` (seconds) applies to every request made with the client.
     ``verify_ssl=False`` disables certificate checks (test clusters only).
+    ``retries`` is urllib3's (None: its default of 3 retries of idempotent
+    requests; ``False``: one attempt, so ``timeout`` bounds a read).
     Raises :class:`KubePermanentError` when the configuration is unusable.
     """
     config = k8s.Configuration()
@@ -126,6 +129,8 @@ def api_client(
         )
     if not verify_ssl:
         config.verify_ssl = False
+    if retries is not None:
+        config.retries = retries
     return TimeoutApiClient(config, request_timeout=timeout)
 
 
@@ -223,6 +228,31 @@ def call(what, func, *args, **kwargs):
         if err is exc:  # already classified: keep it as it is
             raise
         raise err from exc
+
+
+def get_text(api_client, path, query=None, what=None, timeout=None):
+    """The body of ``GET path`` (``query``: a dict, None values left out) as text.
+
+    For what the typed and dynamic clients do not read well: the pod log
+    subresource (``text/plain``; kubernetes 36's ``read_namespaced_pod_log``
+    returns the repr of the bytes, kubernetes-client/python#2596) and plain
+    LISTs without discovery.  ``timeout`` (seconds) overrides the client's.
+    Failures are classified under ``what`` (default: the path).
+    """
+    params = [(k, v) for k, v in (query or {}).items() if v is not None]
+    response = call(
+        what or f"GET {path}",
+        api_client.call_api,
+        path,
+        "GET",
+        query_params=params,
+        header_params={"Accept": "application/json, */*"},
+        auth_settings=["BearerToken"],
+        _preload_content=False,
+        _return_http_data_only=True,
+        _request_timeout=timeout,
+    )
+    return response.data.decode("utf-8", "replace")
 
 
 def read_json(response):

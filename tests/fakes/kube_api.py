@@ -10,6 +10,30 @@ server-side apply with field managers and conflicts, dry runs, and errors as
 (:meth:`inject_fault`) and inspect the state (:meth:`get_object`,
 :meth:`list_objects`, :attr:`requests`).
 
+Pods, Events and logs (see :mod:`tests.fakes.kube_pods`): Pods carry
+container statuses (``restartCount``, ``state``/``lastState`` with
+``terminated.reason`` such as ``OOMKilled`` and ``waiting.reason`` such as
+``CrashLoopBackOff``), their phase and conditions follow from them.  Events
+are core ``v1`` objects, listed per namespace or across all of them, with
+field selectors on ``involvedObject.*``, ``reason``, ``type``, ``source``
+(and a Pod's ``status.phase``, ``spec.nodeName``, ``spec.restartPolicy``).
+``GET /api/v1/namespaces/<ns>/pods/<name>/log`` answers ``text/plain`` with
+``container``, ``tailLines``, ``sinceSeconds``/``sinceTime``, ``previous``,
+``timestamps`` and ``limitBytes``, and the API server's 400s (no container
+named in a pod with several, no previous run, a container waiting to
+start).  Tests play the kubelet and the controllers: :meth:`add_pod`,
+:meth:`start_pods` (the pods of a Deployment, StatefulSet or Job from its
+template), :meth:`set_container_state`, :meth:`crash_container`,
+:meth:`add_log` and :meth:`add_event`.
+
+Not modelled: no controller makes, replaces or deletes Pods by itself (only
+:meth:`start_pods` does, when a test calls it), nothing emits Events by
+itself, ReplicaSets are not served (a Deployment's pods name one), the
+kubelet does not run (no probes, no restarts unless a test crashes a
+container), log ``follow`` is refused, a Job's status does not follow its
+pods (:meth:`finish_job`), Events are never expired (a real cluster drops
+them after an hour) and no ``events.k8s.io`` API is served.
+
 Notes for users of the real client:
 
 * ``DynamicClient`` caches discovery in ``$TMPDIR/osrcp-<md5(host)>.json``.
@@ -41,9 +65,10 @@ import yaml
 from kubernetes import client
 
 from tests.fakes import kube_dicts as d
+from tests.fakes import kube_pods as pods
 from tests.fakes import kube_resources as r
-from tests.fakes.kube_resources import find_by_kind
-from tests.fakes.kube_store import Store, now
+from tests.fakes.kube_resources import find_by_kind, find_kind
+from tests.fakes.kube_store import CONTROLLER, Store, now
 
 RequestRecord = collections.namedtuple(
     "RequestRecord", "method path query content_type"
@@ -63,6 +88,10 @@ PATCH_TYPES = (
     "application/strategic-merge-patch+json",
     "application/apply-patch+yaml",
 )
+
+
+class PlainText(str):
+    """A response body sent as ``text/plain`` (the pod log subresource)."""
 
 
 class FakeKubeServer:
@@ -215,6 +244,228 @@ class FakeKubeServer:
 
         return self._store.controller_update("Job", name, namespace, mutate)
 
+    # --- pods, events and logs: the kubelet's and the controllers' part ----------
+
+    def add_pod(
+        self,
+        name,
+        namespace,
+        containers=("app",),
+        init_containers=(),
+        labels=None,
+        owner=None,
+        running=True,
+        restart_policy="Always",
+        image="example.org/app:1",
+    ):
+        """Create a Pod with container statuses, as a controller and the kubelet would.
+
+        ``owner`` is ``(kind, name)`` of an existing object in ``namespace``.
+        ``running=True``: init containers completed, containers running and
+        ready; ``running=False``: the first init container (or every
+        container) runs, the others wait.  Returns the stored pod.
+        """
+        template = {
+            "metadata": {"labels": dict(labels or {})},
+            "spec": {
+                "restartPolicy": restart_policy,
+                "containers": [{"name": c, "image": image} for c in containers],
+            },
+        }
+        if init_containers:
+            template["spec"]["initContainers"] = [
+                {"name": c, "image": image} for c in init_containers
+            ]
+        owner_obj = None
+        if owner is not None:
+            owner_obj = self.get_object(
+                _known_kind_name(owner[0]).api_version, owner[0], owner[1], namespace
+            )
+            if owner_obj is None:
+                raise KeyError(f"{owner[0]} {namespace}/{owner[1]} does not exist")
+        return self._create_pod(
+            pods.pod_body(name, namespace, template, owner_obj), running
+        )
+
+    def start_pods(self, kind, name, namespace, replicas=None, running=None):
+        """Play a workload controller: create the pods of a Deployment,
+        StatefulSet or Job from its pod template; returns their names.
+
+        The pods carry the template's labels (so Mint Cloud's app label) and
+        an owner reference (a Deployment's pods a ReplicaSet's, named
+        ``<deployment>-<hash>``; a Job's pods get the ``job-name`` labels).
+        A workload gets ``spec.replicas`` pods (or ``replicas``), up and
+        ready; a Job one pod at its first step (``running`` overrides).
+        Nothing replaces, scales or deletes pods later.
+        """
+        rtype = _known_kind_name(kind)
+        obj = self.get_object(rtype.api_version, kind, name, namespace)
+        if obj is None:
+            raise KeyError(f"{kind} {namespace}/{name} does not exist")
+        template = obj["spec"]["template"]
+        if replicas is None:
+            replicas = 1 if kind == "Job" else obj["spec"].get("replicas", 1)
+        running = (kind != "Job") if running is None else running
+        names = []
+        for index in range(replicas):
+            pod = pods.pod_name(kind, name, index, template)
+            self._create_pod(pods.pod_body(pod, namespace, template, obj), running)
+            names.append(pod)
+        return names
+
+    def _create_pod(self, body, running):
+        name, namespace = body["metadata"]["name"], body["metadata"]["namespace"]
+        self._store.create(find_by_kind("v1", "Pod"), namespace, body, CONTROLLER)
+        init_statuses, main_statuses = pods.initial_statuses(body["spec"], running)
+
+        def mutate(pod):
+            if init_statuses:
+                pod["status"]["initContainerStatuses"] = init_statuses
+            pod["status"]["containerStatuses"] = main_statuses
+
+        return self._store.update_pod(name, namespace, mutate)
+
+    def set_container_state(
+        self,
+        pod,
+        namespace,
+        container,
+        state,
+        reason=None,
+        message=None,
+        exit_code=None,
+        ready=None,
+    ):
+        """Play the kubelet: a container (or init container) is now ``state``.
+
+        ``state`` is ``running`` (a new log run starts when it was not
+        running), ``waiting`` (``reason``, e.g. ``ImagePullBackOff``) or
+        ``terminated`` (``exit_code``, ``reason`` defaults to Completed or
+        Error).  ``ready`` defaults to running for containers, False for init
+        containers.  The pod's phase and conditions follow.
+        """
+
+        def mutate(obj):
+            entry = _container_entry(obj, container)
+            init = container in pods.container_names(obj)[1]
+            entry["state"] = pods.container_state(state, reason, message, exit_code)
+            entry["started"] = state == "running"
+            entry["ready"] = (
+                (state == "running" and not init) if ready is None else ready
+            )
+
+        return self._store.update_pod(pod, namespace, mutate)
+
+    def crash_container(
+        self,
+        pod,
+        namespace,
+        container=None,
+        reason="Error",
+        exit_code=1,
+        message=None,
+        back_off=True,
+    ):
+        """Play the kubelet: the container's run ends (``OOMKilled`` with 137,
+        ``Error`` ...) and it is restarted: ``restartCount`` grows and
+        ``lastState.terminated`` holds the reason.
+
+        ``back_off=True``: it waits in ``CrashLoopBackOff`` and its current
+        logs are those of the crashed run (as ``kubectl logs`` shows them);
+        ``back_off=False``: a new run starts at once and the crashed run is
+        what ``previous=true`` reads.  A container waiting in back-off is
+        first started again (a new run), then crashed.
+        """
+        container = container or _only_container(self, pod, namespace)
+        current = self._container(pod, namespace, container)
+        if "waiting" in current["state"] and current.get("lastState"):
+            self.set_container_state(pod, namespace, container, "running")
+
+        def mutate(obj):
+            entry = _container_entry(obj, container)
+            started = (entry["state"].get("running") or {}).get("startedAt")
+            entry["lastState"] = pods.container_state(
+                "terminated", reason, message, exit_code, started=started
+            )
+            entry["restartCount"] = entry.get("restartCount", 0) + 1
+            if back_off:
+                entry["state"] = pods.container_state(
+                    "waiting",
+                    "CrashLoopBackOff",
+                    f"back-off 10s restarting failed container={container} "
+                    f"pod={pod}_{namespace}({obj['metadata']['uid']})",
+                )
+                entry.update(ready=False, started=False)
+            else:
+                entry["state"] = pods.container_state("running")
+                entry.update(ready=True, started=True)
+
+        return self._store.update_pod(pod, namespace, mutate)
+
+    def _container(self, pod, namespace, container):
+        obj = self.get_object("v1", "Pod", pod, namespace)
+        if obj is None:
+            raise KeyError(f"Pod {namespace}/{pod} does not exist")
+        return _container_entry(obj, container)
+
+    def add_log(self, pod, namespace, lines, container=None, at=None):
+        """Append log ``lines`` (a list, or a text: one line a line) to the
+        current run of ``container`` (the only container when None), stamped
+        ``at`` (an aware datetime, default now)."""
+        if isinstance(lines, str):
+            lines = lines.splitlines()
+        self._store.add_log(pod, namespace, container, lines, at or pods.utcnow())
+
+    def add_event(
+        self,
+        namespace,
+        kind,
+        name,
+        reason,
+        message,
+        type="Normal",  # noqa: A002 - the Event's field
+        count=1,
+        first_seen=None,
+        last_seen=None,
+        component="kubelet",
+        series=False,
+        field_path=None,
+    ):
+        """Record a core ``v1`` Event about ``kind``/``name`` in ``namespace``.
+
+        The object need not exist (a ReplicaSet never does here); when it
+        does, its uid is referenced.  ``first_seen``/``last_seen`` are aware
+        datetimes (default now); ``series=True`` writes the ``eventTime`` and
+        ``series`` form instead of ``count``/``lastTimestamp``.  Returns the
+        stored Event.
+        """
+        rtype = find_kind(kind)
+        api_version = rtype.api_version if rtype else _EXTRA_KINDS.get(kind, "v1")
+        existing = (
+            self.get_object(api_version, kind, name, namespace) if rtype else None
+        )
+        involved = {
+            "apiVersion": api_version,
+            "kind": kind,
+            "name": name,
+            "namespace": namespace,
+            "uid": existing["metadata"]["uid"] if existing else None,
+        }
+        body = pods.event_body(
+            namespace,
+            involved,
+            reason,
+            message,
+            type,
+            count,
+            first_seen,
+            last_seen,
+            component,
+            series,
+            field_path,
+        )
+        return self._store.create(find_kind("Event"), namespace, body, component)
+
     # --- fault injection ---------------------------------------------------------
 
     def inject_fault(self, fault, times=1, method=None, path_contains=None, delay=2.0):
@@ -268,6 +519,10 @@ class FakeKubeServer:
                 raise _method_not_allowed()
             return 200, found[1]
         _, rtype, namespace, name, subresource = found
+        if subresource == "log":
+            if method != "GET":
+                raise _method_not_allowed()
+            return 200, PlainText(self._store.read_log(namespace, name, query))
         dry_run = _dry_run(query)
         manager = query.get("fieldManager")
         store = self._store
@@ -349,7 +604,7 @@ def _route(path, server):
         return "doc", (
             r.api_versions(server.url.split("//", 1)[1])
             if len(parts) == 1
-            else _or_404(r.api_resource_list("", parts[1]))
+            else _with_pod_log(_or_404(r.api_resource_list("", parts[1])))
         )
     if parts[:1] == ["apis"] and len(parts) <= 3:
         if len(parts) == 1:
@@ -375,11 +630,32 @@ def _route(path, server):
         raise _unknown_path()
     name = rest[1] if len(rest) > 1 else None
     subresource = rest[2] if len(rest) > 2 else None
-    if (subresource and (subresource != "status" or not rtype.has_status)) or (
+    known_subresource = (subresource == "status" and rtype.has_status) or (
+        subresource == "log" and rtype.kind == "Pod"
+    )
+    if (subresource and not known_subresource) or (
         name and rtype.namespaced and namespace is None
     ):
         raise _unknown_path()
     return "resource", rtype, namespace, name, subresource
+
+
+def _with_pod_log(doc):
+    """Discovery lists ``pods/log`` (get only), as a real API server does."""
+    for index, entry in enumerate(doc["resources"]):
+        if entry["name"] == "pods":
+            doc["resources"].insert(
+                index + 1,
+                {
+                    "name": "pods/log",
+                    "singularName": "",
+                    "namespaced": True,
+                    "kind": "Pod",
+                    "verbs": ["get"],
+                },
+            )
+            break
+    return doc
 
 
 def _or_404(doc):
@@ -426,6 +702,34 @@ def _condition(kind, status, reason, message=""):
         "lastTransitionTime": stamp,
         "lastUpdateTime": stamp,
     }
+
+
+#: apiVersion of kinds an Event may name that the fake does not serve.
+_EXTRA_KINDS = {"ReplicaSet": "apps/v1", "Node": "v1"}
+
+
+def _known_kind_name(kind):
+    rtype = find_kind(kind)
+    if rtype is None:
+        raise ValueError(f"the fake API server does not serve {kind}")
+    return rtype
+
+
+def _container_entry(pod, container):
+    statuses, index = pods.find_container_status(pod, container)
+    if statuses is None:
+        raise KeyError(f"Pod {pod['metadata']['name']} has no container {container}")
+    return statuses[index]
+
+
+def _only_container(server, pod, namespace):
+    obj = server.get_object("v1", "Pod", pod, namespace)
+    if obj is None:
+        raise KeyError(f"Pod {namespace}/{pod} does not exist")
+    mains = pods.container_names(obj)[0]
+    if len(mains) != 1:
+        raise ValueError(f"Pod {pod} has several containers: name one")
+    return mains[0]
 
 
 def _known_kind(api_version, kind):
@@ -501,10 +805,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(code, body, headers)
 
     def _send(self, code, body, headers):
-        payload = json.dumps(body).encode()
+        if isinstance(body, PlainText):
+            payload, content_type = body.encode(), "text/plain"
+        else:
+            payload, content_type = json.dumps(body).encode(), "application/json"
         try:
             self.send_response(code)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(payload)))
             for name, value in headers.items():
                 self.send_header(name, value)

@@ -170,8 +170,35 @@ def labels_match(labels, requirements):
     return True
 
 
-def parse_field_selector(text):
-    """Parse ``metadata.name``/``.namespace`` terms into (field, negate, value)."""
+#: Field labels a LIST may select on, per kind, besides ``metadata.name`` and
+#: ``metadata.namespace`` (a subset of the real API server's).
+FIELD_LABELS = {
+    "Event": (
+        "involvedObject.kind",
+        "involvedObject.namespace",
+        "involvedObject.name",
+        "involvedObject.uid",
+        "involvedObject.apiVersion",
+        "involvedObject.resourceVersion",
+        "involvedObject.fieldPath",
+        "reason",
+        "reportingComponent",
+        "source",
+        "type",
+    ),
+    "Pod": ("spec.nodeName", "spec.restartPolicy", "status.phase"),
+}
+#: Field labels that are not the path of their value.
+_FIELD_PATHS = {"source": ("source", "component")}
+
+
+def parse_field_selector(text, kind=None):
+    """Parse field selector terms into (field, negate, value).
+
+    ``metadata.name`` and ``metadata.namespace`` work for every kind; the
+    labels of :data:`FIELD_LABELS` for their ``kind``.
+    """
+    supported = ("metadata.name", "metadata.namespace") + FIELD_LABELS.get(kind, ())
     requirements = []
     for part in _split_top_level(text or ""):
         match = _EQ_REQ.match(part)
@@ -180,16 +207,17 @@ def parse_field_selector(text):
                 f"invalid selector: '{part.strip()}'; can't understand '{part.strip()}'"
             )
         field_name, op, value = match.groups()
-        if field_name not in ("metadata.name", "metadata.namespace"):
+        if field_name not in supported:
             raise bad_request(f"field label not supported: {field_name}")
         requirements.append((field_name, op == "!=", value))
     return requirements
 
 
 def fields_match(obj, requirements):
-    meta = obj.get("metadata", {})
     for field_name, negate, value in requirements:
-        actual = meta.get(field_name.split(".", 1)[1], "")
+        path = _FIELD_PATHS.get(field_name) or tuple(field_name.split("."))
+        actual = get_path(obj, path)
+        actual = "" if actual is MISSING or actual is None else str(actual)
         if (actual == value) == negate:
             return False
     return True

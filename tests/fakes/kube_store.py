@@ -16,6 +16,7 @@ import uuid
 from datetime import datetime, timezone
 
 from tests.fakes import kube_dicts as d
+from tests.fakes import kube_pods as pods
 from tests.fakes.kube_resources import RESOURCE_TYPES, find_by_kind, find_kind
 
 NAMESPACE = find_kind("Namespace")
@@ -58,6 +59,7 @@ def _initial_status(rtype):
         "Namespace": {"phase": "Active"},
         "Service": {"loadBalancer": {}},
         "PersistentVolumeClaim": {"phase": "Pending"},
+        "Pod": {"phase": "Pending"},
     }.get(rtype.kind, {})
 
 
@@ -85,6 +87,10 @@ class Store:
         with self.lock:
             self._objects = {}
             self._managers = {}
+            # (namespace, pod, container) -> the container's runs, oldest
+            # first, each a list of (datetime, line): the last is the current
+            # one, the one before it what ``previous`` reads.
+            self._logs = {}
             self.create(
                 NAMESPACE, None, {"metadata": {"name": "default"}}, "kube-apiserver"
             )
@@ -105,7 +111,7 @@ class Store:
         token=None,
     ):
         labels = d.parse_label_selector(label_selector)
-        fields = d.parse_field_selector(field_selector)
+        fields = d.parse_field_selector(field_selector, rtype.kind)
         with self.lock:
             items = [
                 obj
@@ -414,6 +420,9 @@ class Store:
     def _remove(self, key):
         self._objects.pop(key, None)
         self._managers.pop(key, None)
+        if key[0].kind == "Pod":
+            for log_key in [k for k in self._logs if k[:2] == key[1:]]:
+                del self._logs[log_key]
         self._rv += 1
 
     def controller_update(self, kind, name, namespace, mutate):
@@ -432,6 +441,77 @@ class Store:
             managers = copy.deepcopy(self._managers[_key(current)])
             _record_update(managers, CONTROLLER, rtype, "status", current, new)
             return self._commit(_key(current), current, new, managers, False)
+
+    # --- pods and their logs -----------------------------------------------------
+
+    def update_pod(self, name, namespace, mutate):
+        """Let the kubelet change a pod's status; phase and conditions follow.
+
+        ``mutate(pod)`` edits a copy; a container that is ``running`` after
+        it and was not before (or was restarted: its ``restartCount`` grew)
+        starts a new log run.
+        """
+
+        def kubelet(obj):
+            before = _running(obj)
+            old = copy.deepcopy(obj)
+            mutate(obj)
+            for container, _restarts in _running(obj) - before:
+                self._logs.setdefault((namespace, name, container), []).append([])
+            pods.derive_pod_status(old, obj)
+
+        with self.lock:
+            return self.controller_update("Pod", name, namespace, kubelet)
+
+    def start_log_runs(self, name, namespace):
+        """A first (empty) log run of each running container of a new pod."""
+        with self.lock:
+            pod = self._require(_pod_type(), namespace, name)
+            for container, _restarts in _running(pod):
+                self._logs.setdefault((namespace, name, container), []).append([])
+
+    def add_log(self, name, namespace, container, lines, at):
+        """Append ``lines`` to the current run of a container (a run is made)."""
+        with self.lock:
+            pod = self._require(_pod_type(), namespace, name)
+            container = container or _default_container(pod)
+            runs = self._logs.setdefault((namespace, name, container), [])
+            if not runs:
+                runs.append([])
+            runs[-1].extend((at, line) for line in lines)
+
+    def read_log(self, namespace, name, query):
+        """The text of ``GET .../pods/<name>/log`` for ``query``."""
+        options = pods.log_options(query)
+        with self.lock:
+            pod = self._require(_pod_type(), namespace, name)
+            container = options["container"] or _default_container(pod)
+            mains, inits = pods.container_names(pod)
+            if container not in mains + inits:
+                raise d.bad_request(
+                    f"container {container} is not valid for pod {name}"
+                )
+            runs = self._logs.get((namespace, name, container)) or []
+            if options["previous"]:
+                if len(runs) < 2:
+                    raise d.bad_request(
+                        f'previous terminated container "{container}" in pod '
+                        f'"{name}" not found'
+                    )
+                lines = runs[-2]
+            elif runs:
+                lines = runs[-1]
+            else:  # never ran here: finished before any line, or still waiting
+                statuses, index = pods.find_container_status(pod, container)
+                state = statuses[index]["state"] if statuses else {}
+                if "waiting" in state or not state:
+                    reason = state.get("waiting", {}).get("reason", "ContainerCreating")
+                    raise d.bad_request(
+                        f'container "{container}" in pod "{name}" is waiting to '
+                        f"start: {reason}"
+                    )
+                lines = []
+            return pods.select_log(list(lines), options)
 
     # --- shared write steps ------------------------------------------------------
 
@@ -531,6 +611,36 @@ class Store:
 
 
 # --- field ownership ------------------------------------------------------------
+
+
+def _pod_type():
+    return find_kind("Pod")
+
+
+def _running(pod):
+    """(name, restartCount) of the containers and init containers running."""
+    status = pod.get("status") or {}
+    return {
+        (entry["name"], entry.get("restartCount", 0))
+        for key in ("containerStatuses", "initContainerStatuses")
+        for entry in status.get(key) or []
+        if "running" in (entry.get("state") or {})
+    }
+
+
+def _default_container(pod):
+    """The container a log request without ``container`` reads, or a 400."""
+    mains, inits = pods.container_names(pod)
+    if len(mains) == 1:
+        return mains[0]
+    name = pod["metadata"]["name"]
+    message = (
+        f"a container name must be specified for pod {name}, choose one of: "
+        f"[{' '.join(mains)}]"
+    )
+    if inits:
+        message += f" or one of the init containers: [{' '.join(inits)}]"
+    raise d.bad_request(message)
 
 
 def _key(obj):
