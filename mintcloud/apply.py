@@ -33,6 +33,9 @@ from mintcloud.kube import (
 from mintcloud.tenancy import TenancyError, scope_problems
 
 APP_LABEL = "mint-cloud.ch/app"
+#: An object with this label set to "true" outlives its app: prune and
+#: termination leave it alone (the final backup's volume claim).
+RETAIN_LABEL = "mint-cloud.ch/retain"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "mint-cloud"
 FIELD_MANAGER = "mint-cloud"
@@ -243,12 +246,13 @@ def _namespaced(dyn, doc):
 
 
 def delete_app(api_client, app_name, namespace, kinds=None, dry_run=False):
-    """Delete every object of the app in ``namespace`` (app removal or reset).
+    """Delete every object of the app in ``namespace`` (termination).
 
     Lists ``kinds`` (default :data:`DEFAULT_PRUNE_KINDS`) with the app's
-    label and deletes the objects in the background; the namespace itself
-    stays (other apps may share it).  Returns an :class:`ApplyResult` whose
-    objects are ``pruned`` (or ``failed``).
+    label and deletes the objects in the background, but those labelled
+    :data:`RETAIN_LABEL`; the namespace itself stays (the other app of the
+    customer shares it: :func:`delete_namespace`).  Returns an
+    :class:`ApplyResult` whose objects are ``pruned`` (or ``failed``).
     """
     dyn = dynamic_client(api_client)
     result = ApplyResult(dry_run=dry_run)
@@ -256,6 +260,30 @@ def delete_app(api_client, app_name, namespace, kinds=None, dry_run=False):
         dyn, app_name, namespace, _prune_kinds(kinds, []), set(), dry_run
     )
     return result
+
+
+def delete_namespace(api_client, namespace):
+    """Delete ``namespace`` and so everything left in it; True when it existed.
+
+    Only for a namespace whose apps are all terminated.  A 404 is fine.
+    """
+    dyn = dynamic_client(api_client)
+    resource = resource_for(dyn, "v1", "Namespace")
+    try:
+        read_json(
+            call(
+                describe("Namespace", namespace),
+                resource.delete,
+                name=namespace,
+                propagation_policy="Background",
+                serialize=False,
+            )
+        )
+    except KubePermanentError as err:
+        if err.status == 404:
+            return False
+        raise
+    return True
 
 
 def _ensure_namespace(dyn, namespace, dry_run):
@@ -378,7 +406,7 @@ def _prune(dyn, app_name, namespace, kinds, keep, dry_run):
     ``keep`` holds ``(group, kind, namespace, name)`` of the rendered
     objects.  One LIST per kind; kinds the server does not serve are skipped.
     """
-    selector = f"{APP_LABEL}={app_name}"
+    selector = f"{APP_LABEL}={app_name},{RETAIN_LABEL}!=true"
     results = []
     for api_version, kind in kinds:
         res = ObjectResult(kind, None, namespace, api_version)

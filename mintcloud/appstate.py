@@ -14,12 +14,25 @@ from mintcloud.apply import DEFAULT_PRUNE_KINDS
 from mintcloud.redact import redact_text
 
 #: States an app record can be in.
-APP_STATES = ("draft", "queued", "deploying", "running", "degraded", "error", "dry-run")
+APP_STATES = (
+    "draft",
+    "queued",
+    "deploying",
+    "running",
+    "degraded",
+    "error",
+    "dry-run",
+    "suspended",
+    "terminated",
+)
 
 #: States a status report does not change: nothing is deployed yet (draft),
 #: a deployment is waiting (queued), the last one failed (error: only a
-#: successful deployment clears it) or the cluster is not connected (dry-run).
-STATUS_KEEPS = frozenset({"draft", "queued", "error", "dry-run"})
+#: successful deployment clears it), the cluster is not connected (dry-run),
+#: the app runs no Odoo on purpose (suspended) or is gone (terminated).
+STATUS_KEEPS = frozenset(
+    {"draft", "queued", "error", "dry-run", "suspended", "terminated"}
+)
 
 #: Kinds pruned by a normal deployment: the default kinds but Jobs, so a
 #: running reset Job (applied by a reset, not by the deploy manifests) is
@@ -152,8 +165,9 @@ def job_names(docs):
     ]
 
 
-def reset_progress(status, job_name):
-    """``(state, message)`` of the reset Job ``job_name`` in an ``AppStatus``.
+def job_progress(status, job_name):
+    """``(state, message)`` of the Job ``job_name`` (a reset, a backup) in an
+    ``AppStatus``.
 
     State is ``running``, ``succeeded`` or ``failed``; ``(None, None)`` when
     the Job is not reported (not applied yet, or deleted after its TTL).
@@ -162,3 +176,7 @@ def reset_progress(status, job_name):
         if job["name"] == job_name:
             return job["state"], job["message"]
     return None, None
+
+
+#: The reset Job's progress (the same reading as any Job's).
+reset_progress = job_progress

@@ -46,16 +46,21 @@ FAILING = {
         "no_such_variable",
     ),
 }
-SECRETS = ("admin_password", "db_password")
+SECRETS = ("admin_password", "db_password", "backup_s3_secret_key")
 HAS_PASSLIB = importlib.util.find_spec("passlib") is not None
 
 # case -> (vars files merged in order, templates)
 CASES = {
-    "prod": (["demo_vars.yml", "showcase_vars.yml"], DEMO + [SHOWCASE]),
+    "prod": (
+        ["demo_vars.yml", "showcase_vars.yml"],
+        DEMO + ["mailgun-dns.yaml", SHOWCASE],
+    ),
     "int": (
         ["demo_vars_int.yml", "showcase_vars.yml"],
         DEMO + ["reset-job.yaml", SHOWCASE],
     ),
+    # suspended, taking the final backup before termination
+    "suspended": (["demo_vars.yml", "suspended_vars.yml"], DEMO + ["backup-job.yaml"]),
 }
 
 # One host per (case, template) so that ansible-playbook renders them all in
@@ -96,7 +101,8 @@ def _variables(case):
     ]
     merged = merge_variables(layers[0], layers[1], None)
     for name in SECRETS:
-        merged.set(name, merged[name], secret=True)
+        if name in merged:
+            merged.set(name, merged[name], secret=True)
     return merged
 
 
@@ -194,7 +200,7 @@ def test_core_renders_like_ansible(ansible_run, case, name):
 def test_demo_set_is_namespaced_and_named_per_app(ansible_run):
     """prod and int share the namespace; no (kind, name) is rendered twice."""
     seen = {}
-    for case in CASES:
+    for case in ("prod", "int"):
         variables, out = ansible_run[case]
         for name in CASES[case][1]:
             if name == SHOWCASE:
@@ -209,6 +215,31 @@ def test_demo_set_is_namespaced_and_named_per_app(ansible_run):
                 )
                 seen[key] = f"{case}/{name}"
     assert len(seen) >= 17
+
+
+def test_a_suspended_app_runs_no_odoo_and_serves_the_suspended_page(ansible_run):
+    variables, out = ansible_run["suspended"]
+    odoo = {
+        (d["kind"], d["metadata"]["name"]): d
+        for d in _ansible_documents(out, "odoo.yaml")
+    }
+    assert odoo[("Deployment", "acme-odoo")]["spec"]["replicas"] == 0
+    page = odoo[("Deployment", "acme-suspended")]["spec"]["template"]["spec"]
+    env = {e["name"]: e["value"] for e in page["containers"][0]["env"]}
+    assert (
+        "This app is suspended" in env["PAGE"] and "acme.mint-cloud.ch" in env["PAGE"]
+    )
+    assert "return 503" in env["CONF"]
+    assert ("Service", "acme-suspended") in odoo
+    (ingress,) = _ansible_documents(out, "ingress.yaml")
+    paths = ingress["spec"]["rules"][0]["http"]["paths"]
+    assert [p["backend"]["service"]["name"] for p in paths] == ["acme-suspended"]
+    backup = {d["kind"]: d for d in _ansible_documents(out, "backup-job.yaml")}
+    claim = backup["PersistentVolumeClaim"]
+    assert claim["metadata"]["labels"]["mint-cloud.ch/retain"] == "true"
+    assert claim["spec"]["storageClassName"] == "retain-ssd"
+    upload = backup["Job"]["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert upload[-1] == "s3://mint-backups/customers/acme/k3x9a2b1/"
 
 
 @pytest.mark.parametrize("name", sorted(FAILING))

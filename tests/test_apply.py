@@ -13,10 +13,12 @@ from mintcloud.apply import (
     DEFAULT_PRUNE_KINDS,
     FIELD_MANAGER,
     MANAGED_BY_LABEL,
+    RETAIN_LABEL,
     ApplyResult,
     ObjectResult,
     apply_app,
     delete_app,
+    delete_namespace,
     label_documents,
 )
 from mintcloud.errors import KubeTransientError, PermanentError
@@ -24,7 +26,7 @@ from mintcloud.kube import api_client
 from mintcloud.tenancy import TenancyError
 
 NS = "acme"
-MINE = f"{APP_LABEL}=acme"
+MINE = f"{APP_LABEL}=acme,{RETAIN_LABEL}!=true"
 
 
 def odoo_docs(prefix="odoo", host="acme.mint-cloud.ch"):
@@ -820,3 +822,28 @@ def test_action_ignores_status_writes_of_controllers():
     after["metadata"]["resourceVersion"] = "5"
     assert apply_module._action(before, after, dry_run=True) == "configured"
     assert apply_module._action(None, after, dry_run=True) == "created"
+
+
+def test_retained_objects_outlive_prune_and_delete(kube_api, kube_client):
+    kept = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "backup-index", "labels": {RETAIN_LABEL: "true"}},
+    }
+    other = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "gone"}}
+    assert apply_app(kube_client, "acme", NS, [kept, other]).ok
+    apply_app(kube_client, "acme", NS, [])  # nothing rendered: prune
+    assert kube_api.get_object("v1", "ConfigMap", "backup-index", NS) is not None
+    assert kube_api.get_object("v1", "ConfigMap", "gone", NS) is None
+    assert apply_app(kube_client, "acme", NS, [other]).ok
+    result = delete_app(kube_client, "acme", NS)
+    assert [(o.name, o.action) for o in result.objects] == [("gone", "pruned")]
+    assert kube_api.get_object("v1", "ConfigMap", "backup-index", NS) is not None
+
+
+def test_delete_namespace(kube_api, kube_client):
+    assert apply_app(kube_client, "acme", NS, odoo_docs()).ok
+    assert delete_namespace(kube_client, NS) is True
+    assert kube_api.get_object("v1", "Namespace", NS) is None
+    assert kube_api.list_objects(namespace=NS) == []
+    assert delete_namespace(kube_client, NS) is False

@@ -38,9 +38,10 @@ import pytest
 import yaml
 from kubernetes import client as k8s
 
-from mintcloud.apply import FIELD_MANAGER, apply_app
+from mintcloud.apply import FIELD_MANAGER, apply_app, delete_app, delete_namespace
 from mintcloud.appstate import DEPLOY_PRUNE_KINDS, job_names, new_reset_id
 from mintcloud.kube import api_client, server_version
+from mintcloud.observe import collect_problems, read_app, read_log
 from mintcloud.render import render_manifests
 from mintcloud.status import collect_status
 from mintcloud.validate import validate_documents
@@ -61,6 +62,24 @@ DEPLOY_SET = (
     "ingress.yaml",
 )
 RESET_SET = ("reset-job.yaml",)
+BACKUP_SET = ("backup-job.yaml",)
+MAILGUN_SET = ("mailgun-dns.yaml",)
+#: What a terminated app's objects are deleted by (kubernetes.deployment.
+#: _run_terminate: the prune kinds of its last deployment and Jobs).
+TERMINATE_KINDS = DEPLOY_PRUNE_KINDS + (("batch/v1", "Job"),)
+#: The Mailgun DNS records a cluster that publishes them renders.
+MAILGUN_RECORDS = [
+    {
+        "dnsName": "acme.mint-cloud.ch",
+        "recordType": "TXT",
+        "targets": ["v=spf1 include:mailgun.org ~all"],
+    },
+    {
+        "dnsName": "acme.mint-cloud.ch",
+        "recordType": "MX",
+        "targets": ["10 mxa.mailgun.org", "10 mxb.mailgun.org"],
+    },
+]
 SECRETS = ("admin_password", "db_password", "smtp_password")
 
 SA_NAMESPACE = "mint-cloud-system"
@@ -321,6 +340,8 @@ class Addon:
         self.config = kubeconfig(url)
         #: Names of the objects the results report as created by an apply.
         self.created = []
+        #: {app: {(apiVersion, kind)}} its last deployment applied.
+        self.last_kinds = {}
 
     def _note(self, result):
         # Not the namespace, and not the objects a dry run did not send
@@ -337,18 +358,26 @@ class Addon:
         return api_client(kubeconfig=self.config)
 
     def deploy(self, app, namespace, docs, trigger="apply"):
+        """kubernetes.deployment._deploy: the prune kinds are the default ones
+        and the kinds the app's last deployment applied (_prune_kinds)."""
+        no_prune = trigger in ("reset", "backup")
+        kinds = list(DEPLOY_PRUNE_KINDS)
+        for key in self.last_kinds.get(app, ()):
+            if key not in kinds:
+                kinds.append(key)
         with self.client() as client:
             result = apply_app(
-                client,
-                app,
-                namespace,
-                docs,
-                prune=trigger != "reset",
-                prune_kinds=DEPLOY_PRUNE_KINDS,
+                client, app, namespace, docs, prune=not no_prune, prune_kinds=kinds
             )
             assert result.ok, result.errors
             self._note(result)
             statuses = collect_status(client, namespaces=[namespace])
+        if not no_prune:
+            self.last_kinds[app] = {
+                (o.api_version, o.kind)
+                for o in result.objects
+                if o.kind not in ("Namespace", "Job") and o.action != "pruned"
+            }
         return result, statuses
 
     def preview(self, app, namespace, docs):
@@ -366,8 +395,27 @@ class Addon:
         return result
 
     def refresh_status(self, namespaces):
+        """The status cron: the objects' status, then pods and warning events."""
         with self.client() as client:
-            return collect_status(client, namespaces=set(namespaces))
+            statuses = collect_status(client, namespaces=set(namespaces))
+            problems = collect_problems(client, statuses, namespaces=set(namespaces))
+            return statuses, problems
+
+    def read_cluster(self, app, namespace):
+        """The app form's Cluster tab, then one container's Logs."""
+        with self.client() as client:
+            observation = read_app(client, app, namespace)
+            pod = observation.pods[0]["metadata"]["name"]
+            return observation, read_log(client, namespace, pod, "odoo")
+
+    def terminate(self, app, namespace, last_in_namespace):
+        """kubernetes.deployment._run_terminate."""
+        with self.client() as client:
+            result = delete_app(client, app, namespace, kinds=TERMINATE_KINDS)
+            assert result.ok, result.errors
+            if last_in_namespace:
+                assert delete_namespace(client, namespace)
+        return result
 
     def test_connection(self):
         with self.client() as client:
@@ -389,7 +437,7 @@ def _snapshot(server):
 Flow = collections.namedtuple("Flow", "records created")
 
 
-def run_flows(server):
+def run_flows(server):  # noqa: C901 - one small closure per flow
     """Run every flow: ``{flow name: Flow}`` in the order they ran.
 
     ``Flow.records`` are the recorded requests, ``Flow.created`` the names of
@@ -478,9 +526,57 @@ def run_flows(server):
         assert server.get_object("batch/v1", "Job", job, "acme") is not None
 
     def status_cron():
-        statuses = addon.refresh_status(["acme"])
+        server.start_pods("Deployment", "acme-odoo", "acme")
+        server.add_event(
+            "acme",
+            "Deployment",
+            "acme-odoo",
+            "BackOff",
+            "Back-off restarting",
+            type="Warning",
+        )
+        statuses, problems = addon.refresh_status(["acme"])
         assert statuses["acme"].state == "running"
         assert statuses["acme-int"].jobs[0]["state"] == "succeeded"
+        assert "acme" in problems
+
+    def cluster_tab():
+        observation, log = addon.read_cluster("acme", "acme")
+        assert observation.pods and isinstance(log, str)
+
+    mail_docs = render(
+        DEPLOY_SET + MAILGUN_SET,
+        variables("demo_vars.yml", mailgun_dns_records=MAILGUN_RECORDS),
+    )
+
+    def publish_mailgun_dns():
+        result, _ = addon.deploy("acme", "acme", mail_docs)
+        assert _actions(result)["created"] == 1  # the DNSEndpoint
+        # Its manifest dropped: the DNSEndpoint is pruned.
+        result, _ = addon.deploy("acme", "acme", prod_docs, trigger="update")
+        assert [o.kind for o in result.objects if o.action == "pruned"] == [
+            "DNSEndpoint"
+        ]
+
+    def suspend_and_resume():
+        suspended = render(DEPLOY_SET, variables("demo_vars.yml", app_suspended=True))
+        result, _ = addon.deploy("acme", "acme", suspended, trigger="suspend")
+        assert _actions(result)["created"] == 2  # the page's Deployment and Service
+        result, _ = addon.deploy("acme", "acme", prod_docs, trigger="resume")
+        assert _actions(result)["pruned"] == 2
+
+    backup_id = new_reset_id()
+
+    def backup_then_terminate():
+        for app, file in (("acme-int", "demo_vars_int.yml"), ("acme", "demo_vars.yml")):
+            docs = render(BACKUP_SET, variables(file, backup_id=backup_id))
+            result, _ = addon.deploy(app, "acme", docs, trigger="backup")
+            assert _actions(result)["created"] == 2  # claim and Job
+            (job,) = job_names(docs)
+            server.finish_job(job, "acme")
+            assert addon.refresh_status(["acme"])[0][app].jobs
+            addon.terminate(app, "acme", last_in_namespace=app == "acme")
+        assert server.get_object("v1", "Namespace", "acme") is None
 
     flow("test connection", test_connection)
     flow("deploy acme", deploy("acme", prod_docs, "created"))
@@ -492,6 +588,10 @@ def run_flows(server):
     flow("reset acme-int", reset)
     flow("apply acme-int after reset", apply_after_reset)
     flow("status cron", status_cron)
+    flow("cluster tab and logs", cluster_tab)
+    flow("publish Mailgun DNS", publish_mailgun_dns)
+    flow("suspend and resume", suspend_and_resume)
+    flow("final backup and terminate", backup_then_terminate)
     return flows
 
 
@@ -651,15 +751,19 @@ def test_requests_are_the_kinds_the_rules_assume(flows):
 
 
 def test_a_namespace_scoped_role_could_not_do_it(used):
-    """Namespace creation and the status LISTs are cluster-scoped requests."""
+    """Namespace creation and deletion, and the status LISTs (objects, pods,
+    Warning events: one each per cluster) are cluster-scoped requests."""
     cluster_scoped = {triple(a) for a in used if a.namespace is None}
     assert cluster_scoped == {
         ("", "namespaces", "get"),
         ("", "namespaces", "create"),
+        ("", "namespaces", "delete"),
         ("apps", "deployments", "list"),
         ("apps", "statefulsets", "list"),
         ("networking.k8s.io", "ingresses", "list"),
         ("batch", "jobs", "list"),
+        ("", "pods", "list"),
+        ("", "events", "list"),
     }
 
 
@@ -702,9 +806,10 @@ def test_dropping_a_single_grant_leaves_a_request_uncovered(used, grant):
     [
         {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["watch"]},
         {"apiGroups": [""], "resources": ["secrets"], "verbs": ["update"]},
-        {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["delete"]},
-        {"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]},
-        {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["delete"]},
+        {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["deletecollection"]},
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]},
+        {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["patch"]},
+        {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]},
     ],
     ids=lambda e: f"{e['resources'][0]}-{e['verbs'][0]}",
 )

@@ -2,7 +2,7 @@
 
 import pytest
 
-from mintcloud.apply import APP_LABEL, apply_app, delete_app
+from mintcloud.apply import APP_LABEL, RETAIN_LABEL, apply_app, delete_app
 from mintcloud.errors import PermanentError
 from mintcloud.tenancy import (
     CLUSTER_SCOPED,
@@ -289,7 +289,9 @@ def test_prune_stays_in_the_namespace_and_the_label(neighbours, kube_client):
         if r.method == "GET" and "labelSelector" in r.query
     ]
     assert lists and all("/namespaces/acme/" in r.path for r in lists)
-    assert {r.query["labelSelector"] for r in lists} == {f"{APP_LABEL}=acme"}
+    assert {r.query["labelSelector"] for r in lists} == {
+        f"{APP_LABEL}=acme,{RETAIN_LABEL}!=true"
+    }
 
 
 def test_delete_app_stays_in_the_namespace_and_the_label(neighbours, kube_client):

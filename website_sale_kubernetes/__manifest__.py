@@ -3,7 +3,7 @@
 {
     "name": "Website Sale Kubernetes",
     "summary": "Sell hosting in the webshop as a subscription",
-    "version": "17.0.1.0.0",
+    "version": "17.0.1.1.0",
     "category": "Website/Website",
     "website": "https://github.com/mint-cloud/mint-cloud",
     "author": "Mint Cloud",
@@ -12,6 +12,7 @@
     "external_dependencies": {"python": ["mintcloud"]},
     "data": [
         "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
         "views/product_template_views.xml",
         "views/sale_order_views.xml",
         "views/sale_subscription_views.xml",

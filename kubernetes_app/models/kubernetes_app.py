@@ -10,13 +10,17 @@ variables and shows the live status.
 """
 
 import collections
+import datetime
 import logging
 
 from psycopg2.errors import LockNotAvailable
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
-from odoo.tools import mute_logger
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import format_date, mute_logger
+
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import identity_exact
 
 from mintcloud.appstate import app_state, live_fields, nothing_deployed, reset_progress
 from mintcloud.appvars import (
@@ -25,11 +29,32 @@ from mintcloud.appvars import (
     generated_secret_lines,
 )
 from mintcloud.errors import MintCloudError, PermanentError
+from mintcloud.lifecycle import refusal
 from mintcloud.names import check_app_name, int_name
+from mintcloud.observe import Health, collect_problems, health, reset_steps
 from mintcloud.status import collect_status
 from mintcloud.variables import dump_vars_yml
 
 _logger = logging.getLogger(__name__)
+
+
+def _aware(value):
+    """An Odoo datetime (naive UTC) as an aware one; None stays None."""
+    return value.replace(tzinfo=datetime.timezone.utc) if value else None
+
+
+def _naive(value):
+    """An aware datetime as Odoo stores it (naive UTC, whole seconds)."""
+    if not value:
+        return False
+    return value.astimezone(datetime.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def _warning_text(row):
+    """``BackOff on Pod/acme-odoo-x (x5): Back-off restarting failed container``."""
+    count = f" (x{row['count']})" if row["count"] > 1 else ""
+    return f"{row['reason']} on {row['object']}{count}: {row['message']}"[:250]
+
 
 APP_STATES = [
     ("draft", "Draft"),
@@ -39,12 +64,60 @@ APP_STATES = [
     ("degraded", "Degraded"),
     ("error", "Error"),
     ("dry-run", "Dry-run"),
+    ("suspended", "Suspended"),
+    ("terminated", "Terminated"),
 ]
+LIFECYCLES = [
+    ("active", "Active"),
+    ("suspended", "Suspended"),
+    ("terminating", "Terminating"),
+    ("terminated", "Terminated"),
+]
+LIFECYCLE_REASONS = [
+    ("closed", "Subscription closed"),
+    ("overdue", "Invoice overdue"),
+    ("manual", "Suspended by an operator"),
+]
+BACKUP_STATES = [
+    ("running", "Running"),
+    ("succeeded", "Succeeded"),
+    ("failed", "Failed"),
+]
+#: queue_job channel of the lifecycle steps (the deployments' channel).
+LIFECYCLE_CHANNEL = "root.kubernetes"
+#: A final backup that has not finished after this long has failed.
+BACKUP_TIMEOUT_HOURS = 6
 RESET_STATES = [
     ("queued", "Queued"),
     ("running", "Running"),
     ("succeeded", "Succeeded"),
     ("failed", "Failed"),
+]
+HEALTH_STATES = [
+    ("running", "Running"),
+    ("starting", "Starting"),
+    ("problem", "Problem"),
+]
+#: Why an app is healthy or not, in its customer's words.
+HEALTH_REASONS = [
+    ("running", "Your app is running."),
+    ("deploying", "Your app is being deployed."),
+    ("starting", "Your app is starting."),
+    ("not_ready", "Your app has not become ready in time."),
+    ("crashing", "Your app stops unexpectedly and is being restarted."),
+    ("out_of_memory", "Your app ran out of memory and is being restarted."),
+    ("image", "A program your app needs could not be downloaded."),
+    ("config", "Your app cannot start: its configuration is incomplete."),
+    ("job_failed", "A maintenance task of your app failed."),
+    ("failed", "The last change to your app could not be applied."),
+]
+#: Why a reset Job failed, in its customer's words.
+RESET_FAILURES = [
+    ("out_of_memory", "the step ran out of memory"),
+    ("deadline", "the reset took longer than allowed"),
+    ("image", "a program the reset needs could not be downloaded"),
+    ("config", "its configuration is incomplete"),
+    ("error", "the step failed"),
 ]
 MANAGER_GROUP = "kubernetes_manifest.group_kubernetes_manager"
 #: Context key that skips the first deployment on create (imports, tests).
@@ -158,6 +231,102 @@ class KubernetesApp(models.Model):
         RESET_STATES, string="Reset Progress", readonly=True, copy=False
     )
     reset_message = fields.Char(string="Reset Message", readonly=True, copy=False)
+    # The reset Job in steps (its containers), for the customer's words;
+    # valid for the Job reset_step_job only.
+    reset_step = fields.Integer(readonly=True, copy=False)
+    reset_step_total = fields.Integer(readonly=True, copy=False)
+    reset_step_name = fields.Char(readonly=True, copy=False)
+    reset_step_job = fields.Char(readonly=True, copy=False)
+    reset_failure = fields.Selection(
+        RESET_FAILURES, string="Reset Failure", readonly=True, copy=False
+    )
+
+    # What happens inside the app, as the status refresh last saw it.
+    health_state = fields.Selection(
+        HEALTH_STATES,
+        string="Health",
+        readonly=True,
+        copy=False,
+        help="What the customer sees: running, starting or a problem.",
+    )
+    health_reason = fields.Selection(
+        HEALTH_REASONS, string="Health Reason", readonly=True, copy=False
+    )
+    health_since = fields.Datetime(readonly=True, copy=False)
+    pod_restarts = fields.Integer(
+        string="Restarts",
+        readonly=True,
+        copy=False,
+        help="Restarts of the containers of the app's pods.",
+    )
+    last_warning = fields.Char(readonly=True, copy=False)
+    last_warning_at = fields.Datetime(
+        string="Last Warning On", readonly=True, copy=False
+    )
+    has_problems = fields.Boolean(
+        string="Problems",
+        readonly=True,
+        copy=False,
+        index=True,
+        help="A Warning event or a container restart in the last hour, or a "
+        "problem the customer sees.",
+    )
+    # The Cluster tab: the current user's last read of the app (on demand;
+    # no field depends on the transient rows, nothing is read on load).
+    cluster_read_at = fields.Datetime(compute="_compute_cluster_observation")
+    cluster_error = fields.Char(compute="_compute_cluster_observation")
+    cluster_object_ids = fields.Many2many(
+        "kubernetes.app.observation.object",
+        string="Cluster Objects",
+        compute="_compute_cluster_observation",
+    )
+    cluster_pod_ids = fields.Many2many(
+        "kubernetes.app.observation.pod",
+        string="Cluster Pods",
+        compute="_compute_cluster_observation",
+    )
+    cluster_event_ids = fields.Many2many(
+        "kubernetes.app.observation.event",
+        string="Cluster Events",
+        compute="_compute_cluster_observation",
+    )
+
+    # Subscription lifecycle: suspend, resume, terminate (after a final backup).
+    lifecycle = fields.Selection(
+        LIFECYCLES,
+        required=True,
+        default="active",
+        tracking=True,
+        copy=False,
+        help="Suspended: the app keeps its data but runs no Odoo; its address "
+        "shows a 'suspended' page. Terminated: its final backup was taken and "
+        "its objects were deleted; the record is kept, archived.",
+    )
+    lifecycle_reason = fields.Selection(
+        LIFECYCLE_REASONS, string="Reason", tracking=True, copy=False
+    )
+    lifecycle_changed_on = fields.Datetime(
+        string="Lifecycle Changed On", readonly=True, copy=False
+    )
+    #: Key of the last notice the customer got (e.g. "overdue:2026-12-24").
+    lifecycle_notice = fields.Char(readonly=True, copy=False)
+    backup_manifest_ids = fields.Many2many(
+        "kubernetes.manifest",
+        "kubernetes_app_backup_manifest_rel",
+        "app_id",
+        "manifest_id",
+        string="Backup Manifests",
+        domain=[("kind", "=", "backup")],
+        help="Applied before the app is terminated: the final backup of its "
+        "database and filestore. Without one, Terminate is refused.",
+    )
+    backup_id = fields.Char(string="Backup ID", readonly=True, copy=False)
+    backup_job_name = fields.Char(readonly=True, copy=False)
+    backup_state = fields.Selection(BACKUP_STATES, readonly=True, copy=False)
+    backup_started_at = fields.Datetime(readonly=True, copy=False)
+    backup_location = fields.Char(
+        readonly=True, copy=False, help="Where the final backup of the app lies."
+    )
 
     _sql_constraints = [
         (
@@ -221,6 +390,24 @@ class KubernetesApp(models.Model):
         busy = self._busy_deployments().app_id
         for app in self:
             app.is_busy = app in busy
+
+    @api.depends_context("uid")
+    def _compute_cluster_observation(self):
+        """The current user's last read of each app (no cluster request)."""
+        Observation = self.env["kubernetes.app.observation"]
+        for app in self:
+            seen = Observation.browse()
+            if app.id:
+                seen = Observation.search(
+                    [("app_id", "=", app.id), ("create_uid", "=", self.env.uid)],
+                    order="id desc",
+                    limit=1,
+                )
+            app.cluster_read_at = seen.read_at
+            app.cluster_error = seen.error
+            app.cluster_object_ids = seen.object_ids
+            app.cluster_pod_ids = seen.pod_ids
+            app.cluster_event_ids = seen.event_ids
 
     @api.constrains("name", "environment", "prod_app_id", "cluster_id")
     def _check_name(self):
@@ -320,6 +507,10 @@ class KubernetesApp(models.Model):
         vals.setdefault("partner_id", prod.partner_id.id)
         if "manifest_line_ids" not in vals:
             vals["manifest_line_ids"] = prod._manifest_line_commands()
+        if "backup_manifest_ids" not in vals:
+            vals["backup_manifest_ids"] = [
+                fields.Command.set(prod.backup_manifest_ids.ids)
+            ]
 
     def _manifest_line_commands(self):
         self.ensure_one()
@@ -419,6 +610,36 @@ class KubernetesApp(models.Model):
             "target": "download",
         }
 
+    def action_suspend(self):
+        """Suspend by hand (managers): Odoo stops, the data stays."""
+        self._request_lifecycle("suspend", "manual")
+        return self._queued_notification(_("Suspension queued"))
+
+    def action_resume(self):
+        """Resume a suspended app (managers)."""
+        self._request_lifecycle("resume")
+        return self._queued_notification(_("Resumption queued"))
+
+    def action_terminate(self):
+        """Open the confirmation in which the app name is typed (managers)."""
+        self.ensure_one()
+        self._check_lifecycle_access()
+        self._check_lifecycle_step("terminate")
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Terminate %(name)s", name=self.name),
+            "res_model": "kubernetes.app.terminate",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_app_id": self.id},
+        }
+
+    def action_read_cluster(self):
+        """Read the app's objects, pods and events from its cluster now (the
+        Cluster tab); a cluster that does not answer is reported there."""
+        self.ensure_one()
+        self.env["kubernetes.app.observation"]._read_app(self)
+
     def _queued_notification(self, title):
         names = ", ".join(self.mapped("name"))
         return {
@@ -449,6 +670,7 @@ class KubernetesApp(models.Model):
             self.partner_id.email,
             self.partner_id.lang,
             self.prod_app_id.name if self.environment == "int" else None,
+            suspended=self.lifecycle in ("suspended", "terminating"),
         )
 
     def _get_variable_defaults(self):
@@ -472,14 +694,20 @@ class KubernetesApp(models.Model):
             self._get_builtin_variables(), self._get_variable_defaults(), lines
         )
 
-    def _get_manifests(self, reset=False):
-        """The active deploy (or reset) manifests of the app, in order.
+    def _get_manifests(self, reset=False, backup=False):
+        """The active deploy (or reset, or backup) manifests of the app, in order.
 
         Raises the core's PermanentError when there is none: applying no
         document would prune every object of the app.
         """
         self.ensure_one()
-        if reset:
+        if backup:
+            manifests = self.backup_manifest_ids.sorted(lambda m: (m.sequence, m.id))
+            if not manifests.filtered("active"):
+                raise PermanentError(
+                    _("App %(app)s has no backup manifests.", app=self.name)
+                )
+        elif reset:
             manifests = self.reset_manifest_ids.sorted(lambda m: (m.sequence, m.id))
         else:
             lines = self.manifest_line_ids.sorted(lambda line: (line.sequence, line.id))
@@ -579,6 +807,326 @@ class KubernetesApp(models.Model):
         return True
 
     # ------------------------------------------------------------------
+    # Lifecycle: suspend, resume, terminate
+    # ------------------------------------------------------------------
+
+    def _check_lifecycle_access(self):
+        if not self.env.su and not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(
+                _("Only Kubernetes managers suspend, resume or terminate apps.")
+            )
+
+    def _check_lifecycle_step(self, step):
+        """Raise a UserError naming the app when ``step`` cannot be asked."""
+        messages = {
+            "terminated": _(
+                "App %(name)s is terminated: it cannot be resumed, suspended or "
+                "terminated again. Its final backup lies in %(location)s."
+            ),
+            "terminating": _(
+                "App %(name)s is being terminated; wait until its final backup "
+                "has finished."
+            ),
+            "not-suspended": _("App %(name)s is not suspended."),
+            "suspended": _("App %(name)s is already suspended."),
+        }
+        for app in self:
+            why = refusal(app.lifecycle, step)
+            if why:
+                raise UserError(
+                    messages[why]
+                    % {"name": app.name, "location": app.backup_location or "-"}
+                )
+            if step == "terminate" and not app.cluster_id.is_dry_run:
+                if not app.backup_manifest_ids.filtered("active"):
+                    raise UserError(
+                        _(
+                            "App %(name)s has no backup manifest: it cannot be "
+                            "terminated without its final backup.",
+                            name=app.name,
+                        )
+                    )
+
+    def _request_lifecycle(self, step, reason=None):
+        """Ask for ``step`` (suspend, resume, terminate) as a queue job per app.
+
+        The job has an identity key: asking twice before it ran enqueues
+        once, and the job checks on entry whether the step is still needed
+        (a subscription closed twice suspends once).
+        """
+        self._check_lifecycle_access()
+        self._check_lifecycle_step(step)
+        self.check_access_rights("write")
+        self.check_access_rule("write")
+        for app in self.sudo():
+            app.with_delay(
+                channel=LIFECYCLE_CHANNEL,
+                identity_key=identity_exact,
+                description=_("Kubernetes: %(step)s %(app)s", step=step, app=app.name),
+            )._job_lifecycle(step, reason)
+            app.message_post(
+                body=_(
+                    "%(step)s requested (%(reason)s).",
+                    step=step.capitalize(),
+                    reason=dict(LIFECYCLE_REASONS).get(reason) or _("by an operator"),
+                )
+            )
+
+    def _request_lifecycle_if_needed(self, step, reason=None):
+        """Like :meth:`_request_lifecycle` for automation: skips apps for
+        which ``step`` is not possible (already there, terminated)."""
+        apps = self.filtered(lambda app: not refusal(app.lifecycle, step))
+        if step == "terminate":
+            apps = apps.filtered(
+                lambda app: (
+                    app.cluster_id.is_dry_run
+                    or app.backup_manifest_ids.filtered("active")
+                )
+            )
+        if apps:
+            apps._request_lifecycle(step, reason)
+        return apps
+
+    def _job_lifecycle(self, step, reason=None):
+        """The job of one lifecycle step; idempotent, waits for a busy app."""
+        self.ensure_one()
+        app = self.sudo()
+        why = refusal(app.lifecycle, step)
+        if why:
+            return f"Nothing to do: {step} of a {app.lifecycle} app ({why})."
+        if not app._lock_for_job():
+            raise RetryableJobError(
+                "The app is being changed by another transaction.",
+                seconds=10,
+                ignore_retry=True,
+            )
+        if app._busy_deployments(mark_lost=True):
+            raise RetryableJobError(
+                "Another deployment of the app runs; the step waits for it.",
+                seconds=30,
+                ignore_retry=True,
+            )
+        now = fields.Datetime.now()
+        if step == "suspend":
+            app.write(
+                {
+                    "lifecycle": "suspended",
+                    "lifecycle_reason": reason or "manual",
+                    "lifecycle_changed_on": now,
+                }
+            )
+            app._enqueue_deployment("suspend")
+            app._send_lifecycle_mail("suspended")
+        elif step == "resume":
+            app.write(
+                {
+                    "lifecycle": "active",
+                    "lifecycle_reason": False,
+                    "lifecycle_changed_on": now,
+                    "lifecycle_notice": False,
+                }
+            )
+            app._enqueue_deployment("resume")
+            app._send_lifecycle_mail("resumed")
+        elif step == "terminate":
+            app.write(
+                {
+                    "lifecycle": "terminating",
+                    "lifecycle_reason": reason or app.lifecycle_reason or "manual",
+                    "lifecycle_changed_on": now,
+                }
+            )
+            if app.cluster_id.is_dry_run:
+                app._finish_termination(
+                    _("dry-run cluster: nothing to back up or to delete")
+                )
+            else:
+                # Stop Odoo first (a suspended app's deployment again), then
+                # take the final backup: see kubernetes.deployment._deploy.
+                app._enqueue_deployment("suspend")
+        return f"{step}: done for {app.name}"
+
+    def _job_await_backup(self):
+        """Wait for the final backup Job; terminate after it, or stop."""
+        self.ensure_one()
+        app = self.sudo()
+        if app.lifecycle != "terminating" or not app.backup_job_name:
+            return "Nothing to do: no final backup is awaited."
+        with app.cluster_id._api_client() as client:
+            statuses = collect_status(client, namespaces=[app.namespace])
+        progress, message = reset_progress(statuses.get(app.name), app.backup_job_name)
+        started = app.backup_started_at or fields.Datetime.now()
+        too_long = fields.Datetime.now() - started > datetime.timedelta(
+            hours=BACKUP_TIMEOUT_HOURS
+        )
+        if progress == "succeeded":
+            app.backup_state = "succeeded"
+            app._enqueue_deployment("terminate")
+            return f"Final backup {app.backup_job_name} succeeded: terminating."
+        if progress == "failed" or too_long:
+            app._backup_failed(
+                message
+                or (
+                    _("the backup Job did not finish in %(hours)s hours")
+                    % {"hours": BACKUP_TIMEOUT_HOURS}
+                    if too_long
+                    else _("the backup Job failed")
+                )
+            )
+            return "Final backup failed: nothing deleted."
+        raise RetryableJobError(
+            f"Backup Job {app.backup_job_name} is still running.",
+            seconds=30,
+            ignore_retry=True,
+        )
+
+    def _backup_failed(self, reason):
+        """Nothing is deleted: the app stays suspended; the operator is told."""
+        self.ensure_one()
+        self.write({"lifecycle": "suspended", "backup_state": "failed"})
+        text = _(
+            "The final backup of %(name)s failed: %(reason)s. Nothing was deleted; "
+            "the app stays suspended. Fix the cause, then terminate it again.",
+            name=self.name,
+            reason=reason,
+        )
+        self.message_post(body=text)
+        self.activity_schedule(
+            "mail.mail_activity_data_warning",
+            summary=_("Final backup failed: %(name)s", name=self.name),
+            note=text,
+            user_id=self._lifecycle_responsible().id,
+        )
+
+    def _lifecycle_responsible(self):
+        """Who gets the operator's activities: the app's last writer if a
+        Kubernetes manager, else the first manager, else the admin."""
+        group = self.env.ref(MANAGER_GROUP)
+        users = group.sudo().users.filtered(lambda u: u.active and not u.share)
+        if self.write_uid in users:
+            return self.write_uid
+        return users[:1] or self.env.ref("base.user_admin")
+
+    def _finish_termination(self, note):
+        """Mark terminated and archive; a namespace all of whose apps are
+        terminated is removed by the caller; features hook in here."""
+        self.ensure_one()
+        self.write(
+            {
+                "lifecycle": "terminated",
+                "state": "terminated",
+                "lifecycle_changed_on": fields.Datetime.now(),
+                "active": False,
+            }
+        )
+        self.message_post(
+            body=_(
+                "Terminated (%(note)s). The final backup lies in %(location)s.",
+                note=note,
+                location=self.backup_location or "-",
+            )
+        )
+        self._on_terminated()
+
+    def _on_terminated(self):
+        """Hook: the app was terminated (e.g. remove its Mailgun domain)."""
+
+    def _namespace_apps(self):
+        """Every app (archived included) living in this app's namespace."""
+        self.ensure_one()
+        return (
+            self.with_context(active_test=False)
+            .sudo()
+            .search(
+                [
+                    ("cluster_id", "=", self.cluster_id.id),
+                    ("namespace", "=", self.namespace),
+                ]
+            )
+        )
+
+    def _kubernetes_pay_url(self):
+        """Where the customer pays what suspended the app (False: nowhere).
+
+        Extended where invoices are known (website_sale_kubernetes)."""
+        return False
+
+    def _kubernetes_notice(self, kind, due_on):
+        """Tell the customer once that ``kind`` (overdue, termination) comes on
+        ``due_on``; a second call for the same notice sends nothing."""
+        key = f"{kind}:{due_on.isoformat()}"
+        for app in self.sudo().filtered(
+            lambda a: a.environment == "prod" and a.lifecycle_notice != key
+        ):
+            app._send_lifecycle_mail(
+                kind,
+                lifecycle_due_on=format_date(
+                    app.env, due_on, lang_code=app.partner_id.lang or None
+                ),
+            )
+            app.lifecycle_notice = key
+
+    def _send_lifecycle_mail(self, kind, **values):
+        """Tell the customer of a production app (``kind``: suspended,
+        resumed, overdue, termination); the mail is queued."""
+        template = self.env.ref(
+            f"kubernetes_app.mail_template_app_{kind}", raise_if_not_found=False
+        )
+        for app in self.sudo().filtered(
+            lambda a: a.environment == "prod" and a.partner_id.email
+        ):
+            pay_url = app._kubernetes_pay_url()
+            app._send_customer_mail(
+                template,
+                {
+                    "lifecycle_kind": kind,
+                    "lifecycle_pay_url": pay_url or "",
+                    **values,
+                },
+            )
+
+    def _send_customer_mail(self, template, values):
+        """Send ``template`` to the app's customer in their language, through
+        Odoo's mail server (mailgun_domain sends it from the app's domain)."""
+        self.ensure_one()
+        template.with_context(lang=self.partner_id.lang, **values).send_mail(
+            self.id, email_layout_xmlid="mail.mail_notification_light"
+        )
+
+    def unlink(self):
+        """Apps that may still have objects on a connected cluster are
+        terminated, not deleted; a production app goes after its copies."""
+        for app in self:
+            live = (
+                not app.cluster_id.is_dry_run
+                and app.lifecycle != "terminated"
+                and app.sudo().deployment_ids.filtered(
+                    lambda d: d.state == "done" and d.trigger != "status"
+                )
+            )
+            if live:
+                raise UserError(
+                    _(
+                        "App %(name)s may still run on cluster %(cluster)s: "
+                        "terminate it (Terminate takes a final backup, then "
+                        "deletes its objects) instead of deleting the record.",
+                        name=app.name,
+                        cluster=app.cluster_id.name,
+                    )
+                )
+            copies = app.with_context(active_test=False).sudo().int_app_ids - self
+            if copies:
+                raise UserError(
+                    _(
+                        "Delete or terminate the integration app %(copies)s of "
+                        "%(name)s first.",
+                        copies=", ".join(copies.mapped("name")),
+                        name=app.name,
+                    )
+                )
+        return super().unlink()
+
+    # ------------------------------------------------------------------
     # Status
     # ------------------------------------------------------------------
 
@@ -610,11 +1158,44 @@ class KubernetesApp(models.Model):
             namespaces = set(apps.mapped("namespace"))
             with cluster._api_client() as client:
                 statuses = collect_status(client, namespaces=namespaces)
-            apps._apply_statuses(statuses)
+                problems = apps._collect_problems(client, statuses, namespaces)
+                apps._apply_statuses(statuses, problems)
+                if problems is not None:
+                    apps._diagnose_failures(client, problems)
 
-    def _apply_statuses(self, statuses):
+    def _collect_problems(self, client, statuses, namespaces):
+        """Pods and Warning events of every app (one LIST each per cluster),
+        or None when they cannot be read: the status is stored anyway."""
+        by_name = {app.name: app for app in self}
+
+        def secrets(name):
+            app = by_name.get(name)
+            return app._secret_values() if app else ()
+
+        try:
+            return collect_problems(client, statuses, namespaces, secrets=secrets)
+        except MintCloudError as error:
+            _logger.warning("Pods and events of %s: %s", self.cluster_id.name, error)
+            return None
+
+    def _secret_values(self):
+        """The app's secret values, to mask them in what the cluster says."""
+        self.ensure_one()
+        try:
+            return self._get_variables().secret_values()
+        except MintCloudError:
+            return self.sudo().variable_ids.filtered("secret").mapped("secret_value")
+
+    def _diagnose_failures(self, client, problems):
+        """Keep events and logs on the reset or deployment that just failed."""
+        deployments = self.reset_deployment_id | self.last_deployment_id
+        deployments._diagnose(client, problems)
+
+    def _apply_statuses(self, statuses, problems=None):
         """Write the live fields and states from ``{app name: AppStatus}``.
 
+        ``problems`` (``{app name: AppProblems}``, None when not read) adds
+        restarts, the last warning and the pods the health is judged by.
         Apps whose values did not change are not written; apps with the
         same new values are written together.
         """
@@ -622,6 +1203,14 @@ class KubernetesApp(models.Model):
         groups = collections.defaultdict(lambda: self.browse())
         for app in self:
             values = app._status_values(statuses.get(app.name))
+            values.update(
+                app._observed_values(
+                    statuses.get(app.name),
+                    values["state"],
+                    problems if problems is None else problems.get(app.name),
+                    problems is not None,
+                )
+            )
             changed = {
                 name: value for name, value in values.items() if app[name] != value
             }
@@ -643,4 +1232,59 @@ class KubernetesApp(models.Model):
             progress, message = reset_progress(status, self.reset_job_name)
             if progress:
                 values.update(reset_state=progress, reset_message=message or False)
+        return values
+
+    def _observed_values(self, status, state, problems, read):
+        """Health, restarts, last warning and reset steps of one app.
+
+        ``problems`` is its AppProblems when the pods and events were
+        ``read`` (then None means none found), else None: restarts and the
+        last warning stay, the health is judged without pods.
+        """
+        self.ensure_one()
+        pods = problems.pods if problems is not None else ([] if read else None)
+        previous = None
+        if self.health_state:
+            previous = Health(
+                self.health_state, self.health_reason, _aware(self.health_since)
+            )
+        found = health(status, pods, state, previous)
+        values = {"health_state": False, "health_reason": False, "health_since": False}
+        if found is not None:
+            values.update(
+                health_state=found.state,
+                health_reason=found.reason,
+                # Unknown since: from now on (a kept state keeps its since).
+                health_since=_naive(found.since) or fields.Datetime.now(),
+            )
+        problem = found is not None and found.state == "problem"
+        if read:
+            warning = problems.warning if problems is not None else None
+            values.update(
+                pod_restarts=problems.restarts if problems is not None else 0,
+                last_warning=_warning_text(warning) if warning else False,
+                last_warning_at=_naive(warning["last_seen"]) if warning else False,
+                has_problems=problem
+                or bool(problems is not None and problems.has_problems),
+            )
+        elif problem:
+            values["has_problems"] = True
+        job = next(
+            (
+                j
+                for j in (status.jobs if status else [])
+                if j["name"] == self.reset_job_name
+            ),
+            None,
+        )
+        known = self.reset_step_job == self.reset_job_name
+        if job is not None and (pods is not None or not known):
+            steps = reset_steps(job, pods or [])
+            values.update(
+                reset_step_job=self.reset_job_name,
+                reset_step=steps.step,
+                reset_step_total=steps.total,
+                reset_step_name=steps.step_name or False,
+                reset_failure=steps.failure or False,
+            )
         return values

@@ -14,7 +14,7 @@ from odoo.exceptions import ValidationError
 
 from mintcloud.errors import KubePermanentError, MintCloudError
 from mintcloud.kube import api_client, server_version
-from mintcloud.names import DEFAULT_DOMAIN
+from mintcloud.names import DEFAULT_DOMAIN, resource_prefix
 from mintcloud.tenancy import (
     DEFAULT_ALLOWED_KINDS,
     DEFAULT_CLUSTER_ROLES,
@@ -23,6 +23,7 @@ from mintcloud.tenancy import (
     parse_kinds,
 )
 from mintcloud.validate import DEFAULT_KUBERNETES_VERSION, resolve_version
+from mintcloud.variables import Variables
 
 # Lowercase DNS labels, at least two: "mint-cloud.ch".
 _DOMAIN = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$")
@@ -79,6 +80,24 @@ class KubernetesCluster(models.Model):
         help="ClusterRoles a RoleBinding of an app may bind in its namespace, "
         "comma-separated; empty allows none. A RoleBinding to a Role of the "
         "app's namespace is always allowed.",
+    )
+    backup_storage_class = fields.Char(
+        help="StorageClass of the final backup's volume claim; give one whose "
+        "reclaimPolicy is Retain, so the backup outlives the app's namespace. "
+        "Empty: the cluster's default class.",
+    )
+    backup_s3_endpoint = fields.Char(
+        string="S3 Endpoint",
+        help="An S3-compatible endpoint (https://...): the final backups are "
+        "also uploaded there. Empty: volume claim only.",
+    )
+    backup_s3_bucket = fields.Char(string="S3 Bucket")
+    backup_s3_prefix = fields.Char(string="S3 Prefix", default="mint-cloud")
+    backup_s3_access_key = fields.Char(
+        string="S3 Access Key", groups="kubernetes_manifest.group_kubernetes_manager"
+    )
+    backup_s3_secret_key = fields.Char(
+        string="S3 Secret Key", groups="kubernetes_manifest.group_kubernetes_manager"
     )
     active = fields.Boolean(default=True)
     is_dry_run = fields.Boolean(
@@ -190,16 +209,58 @@ class KubernetesCluster(models.Model):
             allowed_cluster_roles=parse_cluster_roles(self.allowed_cluster_roles),
         )
 
-    def _api_client(self):
+    def _backup_variables(self):
+        """The variables the backup manifests get from this cluster (secrets marked)."""
+        self.ensure_one()
+        cluster = self.sudo()
+        variables = Variables()
+        if cluster.backup_storage_class:
+            variables["backup_storage_class"] = cluster.backup_storage_class
+        if cluster.backup_s3_endpoint and cluster.backup_s3_bucket:
+            variables["backup_s3"] = {
+                "endpoint": cluster.backup_s3_endpoint,
+                "bucket": cluster.backup_s3_bucket,
+                "prefix": cluster.backup_s3_prefix or "mint-cloud",
+            }
+            variables.set(
+                "backup_s3_access_key", cluster.backup_s3_access_key or "", secret=True
+            )
+            variables.set(
+                "backup_s3_secret_key", cluster.backup_s3_secret_key or "", secret=True
+            )
+        return variables
+
+    def _backup_location(self, app, backup_id):
+        """Where backup ``backup_id`` of ``app`` lies, in words an operator reads."""
+        self.ensure_one()
+        cluster = self.sudo()
+        claim_name = resource_prefix(app.name) + "-backup"
+        claim = _(
+            "volume claim %(ns)s/%(claim)s, folder %(folder)s/",
+            ns=app.namespace,
+            claim=claim_name,
+            folder=backup_id,
+        )
+        if cluster.backup_s3_endpoint and cluster.backup_s3_bucket:
+            prefix = cluster.backup_s3_prefix or "mint-cloud"
+            return (
+                f"s3://{cluster.backup_s3_bucket}/{prefix}/{app.name}/{backup_id}/ "
+                f"({cluster.backup_s3_endpoint}); {claim}"
+            )
+        return claim
+
+    def _api_client(self, **options):
         """A new API client for this cluster (close it after use).
 
-        Raises the core's KubePermanentError when the connection is missing
-        or unusable; the message never quotes the kubeconfig.
+        ``options`` go to :func:`mintcloud.kube.api_client` (``timeout``,
+        ``retries``).  Raises the core's KubePermanentError when the
+        connection is missing or unusable; the message never quotes the
+        kubeconfig.
         """
         self.ensure_one()
         cluster = self.sudo()
         if cluster.connection == "in_cluster":
-            return api_client(in_cluster=True)
+            return api_client(in_cluster=True, **options)
         if cluster.connection == "kubeconfig":
-            return api_client(kubeconfig=cluster.kubeconfig or None)
+            return api_client(kubeconfig=cluster.kubeconfig or None, **options)
         raise KubePermanentError(f"Cluster {self.name} has no connection (dry-run)")

@@ -11,6 +11,7 @@ the API's message.  Messages, the rendered documents and the log never
 contain secret values.
 """
 
+import datetime
 import logging
 
 import yaml
@@ -20,7 +21,7 @@ from odoo import _, api, fields, models
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
 
-from mintcloud.apply import apply_app
+from mintcloud.apply import apply_app, delete_app, delete_namespace
 from mintcloud.appstate import (
     DEPLOY_PRUNE_KINDS,
     failure_message,
@@ -30,6 +31,7 @@ from mintcloud.appstate import (
     summary,
 )
 from mintcloud.errors import MintCloudError, TransientError
+from mintcloud.observe import diagnose, is_job_pod, job_pods
 from mintcloud.redact import redact_documents, redact_text
 from mintcloud.render import render_sources
 from mintcloud.status import collect_status
@@ -37,6 +39,11 @@ from mintcloud.tenancy import check_tenancy
 from mintcloud.validate import check_documents
 
 _logger = logging.getLogger(__name__)
+
+#: Deployments whose rollout a later problem of the app is blamed on, for
+#: this long after they finished.
+ROLLOUT_TRIGGERS = ("create", "apply", "update", "resume")
+ROLLOUT_WINDOW = datetime.timedelta(hours=2)
 
 CHANNEL = "root.kubernetes"
 MAX_RETRIES = 5
@@ -46,7 +53,13 @@ TRIGGERS = [
     ("update", "Update"),
     ("reset", "Reset"),
     ("status", "Check status"),
+    ("suspend", "Suspend"),
+    ("resume", "Resume"),
+    ("backup", "Backup"),
+    ("terminate", "Terminate"),
 ]
+#: Triggers that apply extra manifests (a Job) and prune nothing.
+_NO_PRUNE = ("reset", "backup")
 STATES = [
     ("queued", "Queued"),
     ("running", "Running"),
@@ -92,6 +105,24 @@ class KubernetesDeployment(models.Model):
     reset_id = fields.Char(
         string="Reset ID", readonly=True, help="Suffix of the reset Job's name."
     )
+    backup_id = fields.Char(
+        string="Backup ID",
+        readonly=True,
+        help="Suffix of the backup Job's name and the folder of the backup.",
+    )
+    # Why the reset Job or the rollout failed, kept when the status refresh
+    # first sees it (secret values masked).
+    diagnosis_events = fields.Text(
+        string="Events",
+        readonly=True,
+        help="The Warning events of the failing objects, as the cluster reported them.",
+    )
+    diagnosis_logs = fields.Text(
+        string="Last Log Lines",
+        readonly=True,
+        help="The last log lines of the failing container.",
+    )
+    diagnosed_at = fields.Datetime(string="Diagnosed On", readonly=True)
     job_uuid = fields.Char(string="Job UUID", readonly=True, index=True)
     job_id = fields.Many2one(
         "queue.job",
@@ -134,6 +165,8 @@ class KubernetesDeployment(models.Model):
         for deployment in self:
             if deployment.trigger == "reset" and not deployment.reset_id:
                 deployment.reset_id = new_reset_id()
+            if deployment.trigger == "backup" and not deployment.backup_id:
+                deployment.backup_id = new_reset_id()
             job = (
                 deployment.sudo(False)
                 .with_delay(
@@ -204,6 +237,8 @@ class KubernetesDeployment(models.Model):
         try:
             if self.trigger == "status":
                 return self._run_status()
+            if self.trigger == "terminate":
+                return self._run_terminate()
             variables = self._variables()
             secrets = variables.secret_values()
             return self._deploy(variables, secrets)
@@ -233,6 +268,11 @@ class KubernetesDeployment(models.Model):
         variables = self.app_id._get_variables()
         if self.trigger == "reset":
             variables["reset_id"] = self.reset_id
+        if self.trigger == "backup":
+            variables["backup_id"] = self.backup_id
+            backup = self.app_id.cluster_id._backup_variables()
+            for name, value in backup.items():
+                variables.set(name, value, secret=backup.is_secret(name))
         return variables
 
     def _templates(self):
@@ -241,7 +281,9 @@ class KubernetesDeployment(models.Model):
         A manifest whose fetch fails keeps its cached template; the problem
         is noted in the deployment's summary.
         """
-        manifests = self.app_id._get_manifests(reset=self.trigger == "reset")
+        manifests = self.app_id._get_manifests(
+            reset=self.trigger == "reset", backup=self.trigger == "backup"
+        )
         notes = []
         if self.trigger == "update":
             manifests.sudo()._fetch(force=True)
@@ -276,8 +318,8 @@ class KubernetesDeployment(models.Model):
                 app.name,
                 app.namespace,
                 docs,
-                prune=self.trigger != "reset",
-                prune_kinds=DEPLOY_PRUNE_KINDS,
+                prune=self.trigger not in _NO_PRUNE,
+                prune_kinds=self._prune_kinds(),
             )
             self._store_objects(result_rows(result, secrets))
             if not result.ok:
@@ -293,11 +335,19 @@ class KubernetesDeployment(models.Model):
                 }
             )
         app._apply_statuses(statuses)
+        if app.lifecycle in ("suspended", "terminating"):
+            app.state = "suspended"
         text = "; ".join([summary(result)] + notes)
         self.write(
             {"state": "done", "finished_at": fields.Datetime.now(), "summary": text}
         )
         _logger.info("Deployment %s of app %s: %s", self.id, app.name, text)
+        if app.lifecycle == "terminating":
+            if self.trigger == "suspend":
+                # Odoo is stopped: the final backup reads data nobody writes.
+                app._enqueue_deployment("backup")
+            elif self.trigger == "backup":
+                self._backup_applied(docs)
         return text
 
     def _run_status(self):
@@ -310,6 +360,79 @@ class KubernetesDeployment(models.Model):
         self.write(
             {"state": "done", "finished_at": fields.Datetime.now(), "summary": text}
         )
+        return text
+
+    def _prune_kinds(self):
+        """The deploy prune kinds and every kind the app's last deployment
+        applied: an object whose manifest left (or renders nothing now, like
+        the Mailgun DNS records of a cluster that stopped publishing them) is
+        pruned even when its kind is not a default one."""
+        last = self.search(
+            [
+                ("app_id", "=", self.app_id.id),
+                ("state", "=", "done"),
+                ("id", "!=", self.id),
+                ("trigger", "not in", _NO_PRUNE + ("status", "terminate")),
+            ],
+            order="id desc",
+            limit=1,
+        )
+        kinds = list(DEPLOY_PRUNE_KINDS)
+        for obj in last.object_ids:
+            key = (obj.api_version, obj.kind)
+            if obj.api_version and obj.kind not in ("Namespace", "Job"):
+                if key not in kinds and obj.action != "pruned":
+                    kinds.append(key)
+        return kinds
+
+    def _backup_applied(self, docs):
+        """The final backup's Job is on the cluster: wait for it in a job."""
+        app = self.app_id
+        names = job_names(docs)
+        app.write(
+            {
+                "backup_id": self.backup_id,
+                "backup_job_name": names[0] if names else False,
+                "backup_state": "running",
+                "backup_started_at": fields.Datetime.now(),
+                "backup_location": app.cluster_id._backup_location(app, self.backup_id),
+            }
+        )
+        app.with_delay(
+            channel=CHANNEL,
+            identity_key=identity_exact,
+            description=_(
+                "Kubernetes: await the final backup of %(app)s", app=app.name
+            ),
+        )._job_await_backup()
+
+    def _run_terminate(self):
+        """Delete every object of the app (its backup's claim stays), then its
+        namespace when every app in it is terminated; archive the app."""
+        app = self.app_id
+        if app.lifecycle != "terminating" or app.backup_state != "succeeded":
+            return self._fail(_("Terminate runs only after a successful final backup."))
+        namespace_apps = app._namespace_apps()
+        others = namespace_apps - app
+        with app.cluster_id._api_client() as client:
+            # What the app has: the default kinds, the kinds of its last
+            # deployment, and its Jobs (reset, backup).  The namespace goes
+            # with anything else once every app in it is terminated.
+            kinds = self._prune_kinds() + [("batch/v1", "Job")]
+            result = delete_app(client, app.name, app.namespace, kinds=kinds)
+            self._store_objects(result_rows(result, []))
+            if not result.ok:
+                return self._fail(failure_message(result, []), summary(result))
+            notes = [summary(result)]
+            if all(other.lifecycle == "terminated" for other in others):
+                delete_namespace(client, app.namespace)
+                notes.append(_("namespace %(ns)s deleted", ns=app.namespace))
+        text = "; ".join(notes)
+        self.write(
+            {"state": "done", "finished_at": fields.Datetime.now(), "summary": text}
+        )
+        app._finish_termination(text)
+        _logger.info("Deployment %s of app %s: %s", self.id, app.name, text)
         return text
 
     def _finish_dry_run(self, docs, notes):
@@ -375,6 +498,20 @@ class KubernetesDeployment(models.Model):
                 error=message,
             )
         )
+        if self.trigger == "backup" and app.lifecycle == "terminating":
+            app._backup_failed(message)
+        elif self.trigger == "terminate":
+            app.activity_schedule(
+                "mail.mail_activity_data_warning",
+                summary=_("Termination failed: %(name)s", name=app.name),
+                note=_(
+                    "Deleting the objects of %(name)s failed: %(error)s. The final "
+                    "backup succeeded; click Terminate again once the cause is fixed.",
+                    name=app.name,
+                    error=message,
+                ),
+                user_id=app._lifecycle_responsible().id,
+            )
         _logger.info("Deployment %s of app %s failed: %s", self.id, app.name, message)
         return message
 
@@ -402,3 +539,81 @@ class KubernetesDeployment(models.Model):
             deployment._fail(
                 _("The job of this deployment ended before the deployment finished.")
             )
+
+    # ------------------------------------------------------------------
+    # Diagnosis
+    # ------------------------------------------------------------------
+
+    def _diagnose(self, client, problems):
+        """Keep why a reset Job or a rollout failed, once per deployment.
+
+        ``problems`` is ``{app name: AppProblems}`` of the status refresh
+        that saw it (pods and Warning events, already read).  A reset
+        deployment is diagnosed when its app's reset Job failed; a
+        deployment of the app's code when the app has a problem within
+        :data:`ROLLOUT_WINDOW` after it.  Reads at most two logs.
+        """
+        now = fields.Datetime.now()
+        for deployment in self.sudo().filtered(
+            lambda d: d.state == "done" and not d.diagnosed_at
+        ):
+            app = deployment.app_id
+            found = problems.get(app.name)
+            if found is None:
+                continue
+            if deployment.trigger == "reset":
+                if app.reset_deployment_id != deployment or app.reset_state != "failed":
+                    continue
+                pods = job_pods(found.pods, app.reset_job_name)
+                objects = {("Job", app.reset_job_name)}
+                objects |= {("Pod", p["metadata"]["name"]) for p in pods}
+                events = [e for e in found.events if _involves(e, objects)]
+                title = _("Reset Job %(job)s failed", job=app.reset_job_name)
+            elif deployment.trigger in ROLLOUT_TRIGGERS:
+                if (
+                    app.last_deployment_id != deployment
+                    or app.health_state != "problem"
+                    or not deployment.finished_at
+                    or now - deployment.finished_at > ROLLOUT_WINDOW
+                ):
+                    continue
+                pods = [p for p in found.pods if not is_job_pod(p)]
+                jobs = {p["metadata"]["name"] for p in found.pods if is_job_pod(p)}
+                events = [
+                    e
+                    for e in found.events
+                    if (e.get("involvedObject") or {}).get("kind") != "Job"
+                    and (e.get("involvedObject") or {}).get("name") not in jobs
+                ]
+                title = _(
+                    "The rollout of %(name)s failed", name=deployment.display_name
+                )
+            else:
+                continue
+            found_why = diagnose(
+                client, app.namespace, pods, events, secrets=app._secret_values()
+            )
+            logs = found_why.logs_text()
+            if found_why.errors:
+                logs = "\n".join(filter(None, [logs] + found_why.errors))
+            deployment.write(
+                {
+                    "diagnosis_events": found_why.events_text() or False,
+                    "diagnosis_logs": logs or False,
+                    "diagnosed_at": now,
+                }
+            )
+            app.message_post(
+                body=_(
+                    "%(title)s. Deployment %(name)s keeps its events and the last "
+                    "log lines of the failing container.",
+                    title=title,
+                    name=deployment.display_name,
+                )
+            )
+
+
+def _involves(event, objects):
+    """Whether an event is about one of ``objects`` ({(kind, name)})."""
+    involved = event.get("involvedObject") or {}
+    return (involved.get("kind"), involved.get("name")) in objects

@@ -2,8 +2,11 @@ from . import test_core_in_odoo
 from . import test_kubernetes_app
 from . import test_kubernetes_deployment
 from . import test_tenancy
+from . import test_lifecycle
 from . import test_kubernetes_cluster
 from . import test_status_cron
 from . import test_export
 from . import test_views
 from . import test_operator_tour
+from . import test_cluster_tab
+from . import test_cluster_problems

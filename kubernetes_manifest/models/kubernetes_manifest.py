@@ -84,11 +84,12 @@ class KubernetesManifest(models.Model):
         "/kubernetes_manifest/static/manifests/odoo.yaml.",
     )
     kind = fields.Selection(
-        [("deploy", "Deploy"), ("reset", "Reset")],
+        [("deploy", "Deploy"), ("reset", "Reset"), ("backup", "Backup")],
         required=True,
         default="deploy",
         help="Deploy manifests make up an app; reset manifests copy the "
-        "production app into its integration app.",
+        "production app into its integration app; backup manifests take the "
+        "final backup of an app before it is terminated.",
     )
     sequence = fields.Integer(default=10, help="Order in which manifests are applied.")
     active = fields.Boolean(default=True)

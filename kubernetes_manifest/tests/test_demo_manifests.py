@@ -85,10 +85,13 @@ class TestDemoRecords(TransactionCase):
     def test_preview_of_the_odoo_manifest(self):
         odoo = self.env.ref("kubernetes_manifest.manifest_demo_odoo")
         self.assertEqual(odoo.name, "Odoo: Deployment and Services")
-        self.assertEqual(odoo.document_count, 3)
-        self.assertEqual(odoo.document_preview.count("<td>Service</td>"), 2)
-        self.assertEqual(odoo.document_preview.count("<td>Deployment</td>"), 1)
+        # Every document the template can render: the suspended page's
+        # Deployment and Service too (rendered only while the app is suspended).
+        self.assertEqual(odoo.document_count, 5)
+        self.assertEqual(odoo.document_preview.count("<td>Service</td>"), 3)
+        self.assertEqual(odoo.document_preview.count("<td>Deployment</td>"), 2)
         self.assertIn("{{ prefix }}-websocket", odoo.document_preview)
+        self.assertIn("{{ prefix }}-suspended", odoo.document_preview)
 
 
 @tagged("post_install", "-at_install")

@@ -255,11 +255,11 @@ class TestUrls(ManifestCase):
         with file_open(local_static_path(STATIC_ODOO)) as handle:
             self.assertEqual(manifest.content, handle.read())
         self.assertEqual(manifest.etag, manifest.sha256)
-        self.assertEqual(manifest.document_count, 3)
+        self.assertEqual(manifest.document_count, 5)  # the suspended page's too
         self.assertIn("<td>Deployment</td>", manifest.document_preview)
         self.assertFalse(manifest.fetch_error)
         self.assertTrue(manifest._fetch())  # unchanged: "not modified"
-        self.assertEqual(manifest.content.count("kind: Service"), 2)
+        self.assertEqual(manifest.content.count("kind: Service"), 3)
 
     def test_missing_static_file_is_a_clear_error(self):
         manifest = self._create("/kubernetes_manifest/static/manifests/nope.yaml")

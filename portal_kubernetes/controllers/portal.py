@@ -21,7 +21,7 @@ class KubernetesAppPortal(CustomerPortal):
     def _prepare_home_portal_values(self, counters):
         values = super()._prepare_home_portal_values(counters)
         if "app_count" in counters:
-            App = request.env["kubernetes.app"]
+            App = request.env["kubernetes.app"].with_context(active_test=False)
             values["app_count"] = (
                 App.search_count(self._prepare_apps_domain(request.env.user.partner_id))
                 if App.check_access_rights("read", raise_exception=False)
@@ -30,7 +30,13 @@ class KubernetesAppPortal(CustomerPortal):
         return values
 
     def _prepare_apps_domain(self, partner):
-        return [("partner_id", "child_of", [partner.commercial_partner_id.id])]
+        """The partner's apps, terminated (archived) ones included."""
+        return [
+            ("partner_id", "child_of", [partner.commercial_partner_id.id]),
+            "|",
+            ("active", "=", True),
+            ("lifecycle", "=", "terminated"),
+        ]
 
     def _get_apps_searchbar_sortings(self):
         return {
@@ -43,7 +49,7 @@ class KubernetesAppPortal(CustomerPortal):
         }
 
     def _prepare_apps_portal_rendering_values(self, page=1, sortby=None, **kwargs):
-        App = request.env["kubernetes.app"]
+        App = request.env["kubernetes.app"].with_context(active_test=False)
         searchbar_sortings = self._get_apps_searchbar_sortings()
         if sortby not in searchbar_sortings:
             sortby = "name"
@@ -97,11 +103,22 @@ class KubernetesAppPortal(CustomerPortal):
         app_sudo = self._app_check_access(app_id)
         if app_sudo is None:
             raise request.not_found()
+        blocker = app_sudo._portal_reset_blocker()
         values = {
             "kubernetes_app": app_sudo,
             "object": app_sudo,
             "page_name": "kubernetes_app",
-            "reset_blocker": app_sudo._portal_reset_blocker(),
+            "reset_blocker": blocker,
+            "reset_blocker_message": (
+                app_sudo._portal_reset_blocker_message(blocker)
+                if blocker in ("suspended", "terminated")
+                else False
+            ),
+            "pay_url": (
+                app_sudo._kubernetes_pay_url()
+                if app_sudo.lifecycle_reason == "overdue"
+                else False
+            ),
             "reset_queued": reset == "queued",
             "reset_error": (
                 app_sudo._portal_reset_blocker_message(reset_error)

@@ -310,6 +310,51 @@ def test_customer_buys_hosting(served, cluster):
         assert "Deployment" in kinds, (app, kinds)
 
 
+def _odoo_replicas(kube, app):
+    obj = kube.get_object("apps/v1", "Deployment", f"{app}-odoo", app.split("-int")[0])
+    return obj and obj["spec"]["replicas"]
+
+
+def test_operator_suspends_and_resumes_an_app(served, cluster, operator):
+    """Suspend and Resume clicked by a manager, run by the job runner."""
+    (app,) = operator.call(
+        "kubernetes.app", "search_read", [("name", "=", "acme")], fields=["id"]
+    )
+    operator.click("kubernetes.app", "action_suspend", [app["id"]])
+    wait_settled(operator, ["acme"], {"suspended", "error"}, "acme suspended")
+    assert _odoo_replicas(cluster, "acme") == 0
+    assert cluster.get_object("apps/v1", "Deployment", "acme-suspended", "acme")
+    operator.click("kubernetes.app", "action_resume", [app["id"]])
+    wait_settled(
+        operator,
+        ["acme"],
+        {"deploying", "running", "degraded", "error"},
+        "acme resumed",
+    )
+    assert _odoo_replicas(cluster, "acme") == 1
+    assert not cluster.get_object("apps/v1", "Deployment", "acme-suspended", "acme")
+
+
+def test_closing_the_subscription_suspends_its_apps(served, cluster):
+    """The purchased apps follow their subscription: closed, they are suspended."""
+    admin = served.admin()
+    apps = admin.call(
+        "kubernetes.app",
+        "search_read",
+        [("subscription_id", "!=", False), ("name", "like", "served")],
+        fields=["name", "subscription_id"],
+    )
+    assert len(apps) == 2, apps
+    subscription_id = apps[0]["subscription_id"][0]
+    closed = admin.xmlid("subscription_oca.subscription_stage_closed")
+    admin.call("sale.subscription", "write", [subscription_id], {"stage_id": closed})
+    names = [app["name"] for app in apps]
+    found = wait_settled(admin, names, {"suspended", "error"}, "both apps suspended")
+    assert {app["state"] for app in found.values()} == {"suspended"}, found
+    for name in names:
+        assert _odoo_replicas(cluster, name) == 0, name
+
+
 def test_nothing_logged_as_error(served):
     """The served Odoo logged no ERROR or CRITICAL line while it did all that."""
     bad = [

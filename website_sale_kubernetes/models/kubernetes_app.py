@@ -89,3 +89,11 @@ class KubernetesApp(models.Model):
         if values:
             self.env["kubernetes.app.variable"].sudo().create(values)
         return result
+
+    def _kubernetes_pay_url(self):
+        """The portal page of the oldest overdue invoice of the subscription."""
+        url = super()._kubernetes_pay_url()
+        if url or not self.subscription_id:
+            return url
+        invoice = self.subscription_id._kubernetes_overdue_invoices()[:1]
+        return invoice.get_base_url() + invoice.get_portal_url() if invoice else False

@@ -30,7 +30,27 @@ class ProductTemplate(models.Model):
         "product_tmpl_id",
         string="Manifests",
         help="Deploy manifests make up each app, in this order; reset "
-        "manifests are given to the integration app.",
+        "manifests are given to the integration app; backup manifests take "
+        "the final backup before an app is terminated.",
+    )
+    kubernetes_grace_days = fields.Integer(
+        string="Suspend After Overdue (days)",
+        default=14,
+        help="The apps are suspended when an invoice of the subscription is "
+        "still unpaid this many days after its due date; 0 never suspends "
+        "for overdue payment.",
+    )
+    kubernetes_terminate_after_days = fields.Integer(
+        string="Terminate After Closing (days)",
+        default=30,
+        help="The apps of a closed subscription are suspended at once and "
+        "terminated (after a final backup) this many days after closing.",
+    )
+    kubernetes_notice_days = fields.Integer(
+        string="Notice (days)",
+        default=3,
+        help="The customer gets a mail this many days before an overdue "
+        "suspension and before a termination.",
     )
     kubernetes_variable_ids = fields.One2many(
         "product.kubernetes.variable",
@@ -61,7 +81,7 @@ class ProductTemplate(models.Model):
             self.subscribable = True
 
     def _kubernetes_manifests(self, kind):
-        """The product's manifests of ``kind`` ("deploy" or "reset"), in order."""
+        """The product's manifest lines of ``kind`` (deploy, reset, backup), in order."""
         self.ensure_one()
         lines = self.sudo().kubernetes_manifest_line_ids
         return lines.filtered(lambda line: line.manifest_id.kind == kind)

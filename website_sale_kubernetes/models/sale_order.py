@@ -287,6 +287,11 @@ class SaleOrder(models.Model):
                 )
                 for m in product._kubernetes_manifests("deploy")
             ],
+            "backup_manifest_ids": [
+                fields.Command.set(
+                    product._kubernetes_manifests("backup").manifest_id.ids
+                )
+            ],
         }
         if prod_app is None:
             values.update(name=line.kubernetes_app_name, environment="prod")

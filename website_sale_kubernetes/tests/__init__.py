@@ -5,3 +5,4 @@ from . import test_tour
 from . import test_i18n
 from . import test_shop_page
 from . import test_tenancy
+from . import test_lifecycle
