@@ -68,7 +68,8 @@ TEMPLATE_PATHS = {
 
 @dataclass
 class ObjectResult:
-    """What happened to one object."""
+    """What happened to one object (``uid``/``resource_version``: the server's
+    answer, for the app's inventory)."""
 
     kind: str
     name: str
@@ -76,6 +77,8 @@ class ObjectResult:
     api_version: str = None
     action: str = "unchanged"
     message: str = None
+    uid: str = None
+    resource_version: str = None
 
 
 @dataclass
@@ -98,6 +101,46 @@ class ApplyResult:
     def counts(self):
         """``{action: number of objects}`` for the actions that occurred."""
         return dict(Counter(o.action for o in self.objects))
+
+    def inventory(self):
+        """The app's inventory after this run: the objects that are there now.
+
+        ``[{apiVersion, kind, namespace, name, uid, resourceVersion}]`` of the
+        applied objects (the namespace first), in apply order: what the next
+        run is compared to (:func:`apply_app`'s ``inventory``) and prunes
+        from.  Only a successful, real run makes an inventory.
+        """
+        return [
+            {
+                "apiVersion": o.api_version,
+                "kind": o.kind,
+                "namespace": o.namespace,
+                "name": o.name,
+                "uid": o.uid,
+                "resourceVersion": o.resource_version,
+            }
+            for o in self.objects
+            if o.action in ("created", "configured", "unchanged") and o.uid
+        ]
+
+
+def inventory_key(api_version, kind, namespace, name):
+    """``(group, kind, namespace, name)``: an object's identity in an inventory."""
+    return (_group(api_version or ""), kind, namespace, name)
+
+
+def index_inventory(inventory):
+    """``{inventory_key: entry}`` of an inventory (a list, see
+    :meth:`ApplyResult.inventory`); None stays None."""
+    if inventory is None:
+        return None
+    return {
+        inventory_key(
+            e.get("apiVersion"), e.get("kind"), e.get("namespace"), e.get("name")
+        ): e
+        for e in inventory
+        if e.get("kind") and e.get("name")
+    }
 
 
 # --- pure ---------------------------------------------------------------------
@@ -190,7 +233,14 @@ def _prune_kinds(prune_kinds, docs):
 
 
 def apply_app(
-    api_client, app_name, namespace, docs, dry_run=False, prune=True, prune_kinds=None
+    api_client,
+    app_name,
+    namespace,
+    docs,
+    dry_run=False,
+    prune=True,
+    prune_kinds=None,
+    inventory=None,
 ):
     """Apply ``docs`` as app ``app_name`` into ``namespace``: an :class:`ApplyResult`.
 
@@ -202,12 +252,22 @@ def apply_app(
     transient fault, and :class:`~mintcloud.tenancy.TenancyError` before
     writing anything when a document is cluster-scoped (but the app's own
     Namespace) or names another namespace, by the scopes the server reports.
+
+    ``inventory`` is the app's inventory after its last successful run
+    (:meth:`ApplyResult.inventory`).  With it, a run sends one server-side
+    apply per object plus the namespace's GET and nothing else: whether an
+    object was created, configured or left unchanged comes from comparing
+    the server's answer with the inventory (uid, resourceVersion), and prune
+    deletes what the inventory holds and is no longer rendered, without a
+    LIST.  Without it (the first run, a dry run), each object is read before
+    it is applied and prune lists every kind of ``prune_kinds``.
     """
     dyn = dynamic_client(api_client)
     docs = label_documents(docs, app_name)
     refused = scope_problems(docs, namespace, lambda doc: _namespaced(dyn, doc))
     if refused:
         raise TenancyError(refused)
+    recorded = None if dry_run else index_inventory(inventory)
     result = ApplyResult(dry_run=dry_run)
     ns_result = _ensure_namespace(dyn, namespace, dry_run)
     result.objects.append(ns_result)
@@ -219,11 +279,11 @@ def apply_app(
     ns_missing = dry_run and ns_result.action == "created"
     rendered = set()
     for doc in docs:
-        obj_result = _apply_one(dyn, doc, namespace, dry_run, ns_missing)
+        obj_result = _apply_one(dyn, doc, namespace, dry_run, ns_missing, recorded)
         result.objects.append(obj_result)
         rendered.add(
-            (
-                _group(obj_result.api_version or ""),
+            inventory_key(
+                obj_result.api_version,
                 obj_result.kind,
                 obj_result.namespace,
                 obj_result.name,
@@ -231,6 +291,8 @@ def apply_app(
         )
     if prune and not result.ok:
         result.prune_skipped = True
+    elif prune and not ns_missing and recorded is not None:
+        result.objects += _prune_inventory(dyn, namespace, recorded, rendered)
     elif prune and not ns_missing:
         kinds = _prune_kinds(prune_kinds, docs)
         result.objects += _prune(dyn, app_name, namespace, kinds, rendered, dry_run)
@@ -289,24 +351,30 @@ def delete_namespace(api_client, namespace):
 def _ensure_namespace(dyn, namespace, dry_run):
     """Create the namespace when missing, labelled as managed by Mint Cloud."""
 
-    def res(action, message=None):
-        return ObjectResult("Namespace", namespace, None, "v1", action, message)
+    def res(action, message=None, obj=None):
+        meta = (obj or {}).get("metadata") or {}
+        return ObjectResult(
+            "Namespace",
+            namespace,
+            None,
+            "v1",
+            action,
+            message,
+            None if dry_run else meta.get("uid"),
+            None if dry_run else meta.get("resourceVersion"),
+        )
 
     try:
         resource = resource_for(dyn, "v1", "Namespace")
-        if get_object(dyn, resource, namespace) is not None:
-            return res("unchanged")
-        body = {
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {"name": namespace, "labels": {MANAGED_BY_LABEL: MANAGED_BY}},
-        }
+        existing = get_object(dyn, resource, namespace)
+        if existing is not None:
+            return res("unchanged", obj=existing)
         # Read the answer: an unread raw response costs the pooled connection.
-        read_json(
+        created = read_json(
             call(
                 describe("Namespace", namespace),
                 resource.create,
-                body=body,
+                body=_namespace_body(namespace),
                 dry_run="All" if dry_run else None,
                 serialize=False,
             )
@@ -315,11 +383,36 @@ def _ensure_namespace(dyn, namespace, dry_run):
         if err.status == 409 and err.reason == "AlreadyExists":
             return res("unchanged")  # created by someone else meanwhile
         return res("failed", err.message)
-    return res("created", "dry run" if dry_run else None)
+    return res("created", "dry run" if dry_run else None, created)
 
 
-def _apply_one(dyn, doc, namespace, dry_run, ns_missing):
-    """Server-side apply one document; returns its :class:`ObjectResult`."""
+def _namespace_body(namespace):
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": namespace, "labels": {MANAGED_BY_LABEL: MANAGED_BY}},
+    }
+
+
+def _recorded_action(res, before, after):
+    """``res`` with the action from the inventory entry ``before`` and the
+    server's answer ``after``: created (not recorded, or another uid: made
+    again), unchanged (same resourceVersion) or configured."""
+    meta = after.get("metadata") or {}
+    res.uid, res.resource_version = meta.get("uid"), meta.get("resourceVersion")
+    if not before or before.get("uid") != res.uid:
+        res.action = "created"
+    elif before.get("resourceVersion") == res.resource_version:
+        res.action = "unchanged"
+    else:
+        res.action = "configured"
+    return res
+
+
+def _apply_one(dyn, doc, namespace, dry_run, ns_missing, recorded=None):
+    """Server-side apply one document; returns its :class:`ObjectResult`.
+
+    With ``recorded`` (an indexed inventory) the object is not read first."""
     api_version, kind = doc.get("apiVersion"), doc.get("kind")
     metadata = doc["metadata"]
     name = metadata.get("name")
@@ -342,12 +435,18 @@ def _apply_one(dyn, doc, namespace, dry_run, ns_missing):
                 "dry run: namespace does not exist yet, not checked by the server"
             )
             return res
+        if recorded is not None:
+            after = _server_side_apply(dyn, resource, doc, res.namespace, dry_run)
+            key = inventory_key(api_version, kind, res.namespace, name)
+            return _recorded_action(res, recorded.get(key), after)
         before = get_object(dyn, resource, name, res.namespace)
         after = _server_side_apply(dyn, resource, doc, res.namespace, dry_run)
     except KubePermanentError as err:
         res.action = "failed"
         res.message = err.message
         return res
+    meta = after.get("metadata") or {}
+    res.uid, res.resource_version = meta.get("uid"), meta.get("resourceVersion")
     res.action = _action(before, after, dry_run)
     if dry_run:
         res.message = "dry run"
@@ -437,6 +536,39 @@ def _prune(dyn, app_name, namespace, kinds, keep, dry_run):
             ):
                 continue
             results.append(_delete(resource, kind, api_version, meta, dry_run))
+    return results
+
+
+def _prune_inventory(dyn, namespace, recorded, keep):
+    """Delete what the inventory holds in ``namespace`` and is not in ``keep``.
+
+    No LIST: the inventory of the last successful run says what the app
+    had.  Objects the inventory missed (a failed run's) are found by the
+    cluster-wide garbage collection (:func:`mintcloud.status.collect_garbage`).
+    """
+    results = []
+    for key, entry in recorded.items():
+        group, kind, obj_namespace, name = key
+        if key in keep or kind == "Namespace" or obj_namespace != namespace:
+            continue
+        try:
+            resource = resource_for(dyn, entry.get("apiVersion"), kind)
+        except KubePermanentError as err:
+            if err.reason == "UnknownKind":
+                continue
+            results.append(
+                ObjectResult(
+                    kind,
+                    name,
+                    namespace,
+                    entry.get("apiVersion"),
+                    "failed",
+                    err.message,
+                )
+            )
+            continue
+        meta = {"name": name, "namespace": namespace}
+        results.append(_delete(resource, kind, entry.get("apiVersion"), meta, False))
     return results
 
 

@@ -317,15 +317,27 @@ def _latest_jobs(jobs):
 # --- collector (I/O) ----------------------------------------------------------
 
 
-def list_labelled(api_client, kinds, label_selector=APP_LABEL, dyn=None):
-    """All objects of ``kinds`` matching ``label_selector``, across namespaces.
+#: Items per LIST page: memory stays flat however many apps a cluster runs.
+PAGE_SIZE = 500
 
-    One LIST request per kind.  Items get their ``kind`` and ``apiVersion``
-    set (the API omits them in list items).  Kinds the server does not serve
-    are skipped.  Raises a classified :class:`KubeApiError` on failure.
+
+def list_labelled(
+    api_client,
+    kinds,
+    label_selector=APP_LABEL,
+    dyn=None,
+    namespace=None,
+    page_size=PAGE_SIZE,
+):
+    """All objects of ``kinds`` matching ``label_selector``: an iterator.
+
+    One LIST per kind (across namespaces, or in ``namespace``), paged with
+    ``limit`` and ``continue`` (``page_size`` items a request), so a cluster
+    with many apps is read in bounded memory.  Items get their ``kind`` and
+    ``apiVersion`` set (the API omits them in list items).  Kinds the server
+    does not serve are skipped.  Raises a classified :class:`KubeApiError`.
     """
     dyn = dyn or dynamic_client(api_client)
-    items = []
     for kind in kinds:
         api_version = KIND_API_VERSIONS.get(kind, "v1")
         try:
@@ -334,15 +346,25 @@ def list_labelled(api_client, kinds, label_selector=APP_LABEL, dyn=None):
             if err.reason == "UnknownKind":
                 continue
             raise
-        listed = call(
-            f"list {kind}", resource.get, label_selector=label_selector, serialize=False
-        )
-        data = read_json(listed)
-        for item in data.get("items") or []:
-            item.setdefault("kind", kind)
-            item.setdefault("apiVersion", api_version)
-            items.append(item)
-    return items
+        token = None
+        while True:
+            listed = call(
+                f"list {kind}" + (f" in {namespace}" if namespace else ""),
+                resource.get,
+                namespace=namespace,
+                label_selector=label_selector,
+                limit=page_size,
+                _continue=token,
+                serialize=False,
+            )
+            data = read_json(listed)
+            for item in data.get("items") or []:
+                item.setdefault("kind", kind)
+                item.setdefault("apiVersion", api_version)
+                yield item
+            token = (data.get("metadata") or {}).get("continue")
+            if not token:
+                break
 
 
 def collect_status(
@@ -350,14 +372,16 @@ def collect_status(
 ):
     """Status of every app in the cluster: ``{app_name: AppStatus}``.
 
-    Issues exactly one cluster-wide LIST per kind with the label selector
-    ``APP_LABEL`` (label exists) and groups the objects by the label value;
-    never one request per app.  ``namespaces`` (an iterable) restricts the
-    result to those namespaces; the filtering is done on the listed objects.
+    Issues one LIST per kind with the label selector ``APP_LABEL`` (label
+    exists), paged, and groups the objects by the label value; never one
+    request per app.  ``namespaces`` (an iterable) restricts the result to
+    those namespaces: for one namespace (a deployment reading its app) the
+    LISTs are made in it; for several, across the cluster and filtered here.
     """
     wanted = set(namespaces) if namespaces is not None else None
+    only = next(iter(wanted)) if wanted is not None and len(wanted) == 1 else None
     by_app = {}
-    for obj in list_labelled(api_client, kinds):
+    for obj in list_labelled(api_client, kinds, namespace=only):
         if wanted is not None and _get(obj, "metadata", "namespace") not in wanted:
             continue
         app = _get(obj, "metadata", "labels", APP_LABEL)

@@ -402,7 +402,15 @@ def test_existing_namespace_is_left_as_it_is(kube_api, kube_client):
 
     result = apply_app(kube_client, "acme", NS, odoo_docs()[:1])
 
-    assert result.objects[0] == ObjectResult("Namespace", NS, None, "v1", "unchanged")
+    ns = result.objects[0]
+    assert (ns.kind, ns.name, ns.namespace, ns.api_version, ns.action) == (
+        "Namespace",
+        NS,
+        None,
+        "v1",
+        "unchanged",
+    )
+    assert ns.uid == kube_api.get_object("v1", "Namespace", NS)["metadata"]["uid"]
     labels = kube_api.get_object("v1", "Namespace", NS)["metadata"]["labels"]
     assert MANAGED_BY_LABEL not in labels and labels["team"] == "ops"
 

@@ -394,11 +394,12 @@ class Addon:
         self._note(result)
         return result
 
-    def refresh_status(self, namespaces):
-        """The status cron: the objects' status, then pods and warning events."""
+    def refresh_status(self):
+        """The status cron (every app of the cluster): the objects' status,
+        then pods and warning events, one LIST each across the cluster."""
         with self.client() as client:
-            statuses = collect_status(client, namespaces=set(namespaces))
-            problems = collect_problems(client, statuses, namespaces=set(namespaces))
+            statuses = collect_status(client)
+            problems = collect_problems(client, statuses)
             return statuses, problems
 
     def read_cluster(self, app, namespace):
@@ -535,7 +536,7 @@ def run_flows(server):  # noqa: C901 - one small closure per flow
             "Back-off restarting",
             type="Warning",
         )
-        statuses, problems = addon.refresh_status(["acme"])
+        statuses, problems = addon.refresh_status()
         assert statuses["acme"].state == "running"
         assert statuses["acme-int"].jobs[0]["state"] == "succeeded"
         assert "acme" in problems
@@ -574,7 +575,7 @@ def run_flows(server):  # noqa: C901 - one small closure per flow
             assert _actions(result)["created"] == 2  # claim and Job
             (job,) = job_names(docs)
             server.finish_job(job, "acme")
-            assert addon.refresh_status(["acme"])[0][app].jobs
+            assert addon.refresh_status()[0][app].jobs
             addon.terminate(app, "acme", last_in_namespace=app == "acme")
         assert server.get_object("v1", "Namespace", "acme") is None
 

@@ -12,6 +12,7 @@ contain secret values.
 """
 
 import datetime
+import json
 import logging
 
 import yaml
@@ -104,6 +105,12 @@ class KubernetesDeployment(models.Model):
     error = fields.Text(readonly=True)
     reset_id = fields.Char(
         string="Reset ID", readonly=True, help="Suffix of the reset Job's name."
+    )
+    inventory = fields.Text(
+        readonly=True,
+        help="The objects this deployment left on the cluster (JSON: kind, "
+        "name, uid, resourceVersion): the next deployment applies from it "
+        "(one request per object) and prunes what left the manifests.",
     )
     backup_id = fields.Char(
         string="Backup ID",
@@ -312,18 +319,25 @@ class KubernetesDeployment(models.Model):
         check_tenancy(sources, cluster._tenant_policy(app.namespace))
         if cluster.is_dry_run:
             return self._finish_dry_run(docs, notes)
+        deploys = self.trigger not in _NO_PRUNE
+        previous = self._last_deploy() if deploys else self.browse()
         with cluster._api_client() as client:
             result = apply_app(
                 client,
                 app.name,
                 app.namespace,
                 docs,
-                prune=self.trigger not in _NO_PRUNE,
+                prune=deploys,
                 prune_kinds=self._prune_kinds(),
+                inventory=json.loads(previous.inventory)
+                if previous.inventory
+                else None,
             )
             self._store_objects(result_rows(result, secrets))
             if not result.ok:
                 return self._fail(failure_message(result, secrets), summary(result))
+            if deploys:
+                self.inventory = json.dumps(result.inventory())
             statuses = collect_status(client, namespaces=[app.namespace])
         if self.trigger == "reset":
             names = job_names(docs)
@@ -362,12 +376,10 @@ class KubernetesDeployment(models.Model):
         )
         return text
 
-    def _prune_kinds(self):
-        """The deploy prune kinds and every kind the app's last deployment
-        applied: an object whose manifest left (or renders nothing now, like
-        the Mailgun DNS records of a cluster that stopped publishing them) is
-        pruned even when its kind is not a default one."""
-        last = self.search(
+    def _last_deploy(self):
+        """The app's last successful deployment of its deploy manifests
+        (not a reset, a backup, a status check or a termination)."""
+        return self.search(
             [
                 ("app_id", "=", self.app_id.id),
                 ("state", "=", "done"),
@@ -377,8 +389,15 @@ class KubernetesDeployment(models.Model):
             order="id desc",
             limit=1,
         )
+
+    def _prune_kinds(self):
+        """The deploy prune kinds and every kind the app's last deployment
+        applied: an object whose manifest left (or renders nothing now, like
+        the Mailgun DNS records of a cluster that stopped publishing them) is
+        pruned even when its kind is not a default one.  (With the last
+        deployment's inventory, prune works from that inventory instead.)"""
         kinds = list(DEPLOY_PRUNE_KINDS)
-        for obj in last.object_ids:
+        for obj in self._last_deploy().object_ids:
             key = (obj.api_version, obj.kind)
             if obj.api_version and obj.kind not in ("Namespace", "Job"):
                 if key not in kinds and obj.action != "pruned":

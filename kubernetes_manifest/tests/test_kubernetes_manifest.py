@@ -387,4 +387,4 @@ class TestGerman(ManifestCase):
         )
         action = manifest.action_fetch()
         self.assertEqual(action["params"]["title"], "Jetzt abrufen")
-        self.assertEqual(action["params"]["message"], "3 Dokumente")
+        self.assertEqual(action["params"]["message"], "5 Dokumente")
