@@ -8,7 +8,9 @@ prints ``FAILED: …``, the others still run, and the exit status is 1.
 
 ``--only odoo_names`` runs the Odoo-side app-name check (``bench/odoo_names.py``),
 which is not part of the default run: it installs a module into a throwaway
-database.  It reports ``skipped`` when odoo is not importable.
+database.  It reports ``skipped`` when odoo is not importable.  Likewise
+``--only odoo_rollout`` (``bench/odoo_rollout.py``): 200 apps ordered and
+rolled out through queue_job's runner in a served Odoo.
 """
 
 import argparse
@@ -21,10 +23,24 @@ import sys
 import time
 import traceback
 
-from bench import ansible_run, names_check, odoo_names, render_apply, status_collect
+from bench import (
+    ansible_run,
+    names_check,
+    odoo_names,
+    odoo_rollout,
+    render_apply,
+    status_collect,
+)
 from bench.common import RESULTS_DIR
 
-BENCHMARKS = ("render_apply", "ansible", "status", "names", "odoo_names")
+BENCHMARKS = (
+    "render_apply",
+    "ansible",
+    "status",
+    "names",
+    "odoo_names",
+    "odoo_rollout",
+)
 #: Run when no ``--only`` is given.
 DEFAULT_BENCHMARKS = ("render_apply", "ansible", "status", "names")
 PACKAGES = ("kubernetes", "Jinja2", "PyYAML", "urllib3", "ansible-core", "ansible")
@@ -35,6 +51,13 @@ def _positive(text):
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+def _concurrency(text):
+    values = tuple(_positive(part) for part in text.split(",") if part.strip())
+    if not values:
+        raise argparse.ArgumentTypeError("give at least one number")
+    return values
 
 
 def parse_args(argv=None):
@@ -61,6 +84,13 @@ def parse_args(argv=None):
         type=_positive,
         default=status_collect.DEFAULT_APPS,
         help="apps on the cluster for the status benchmark (default %(default)s)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=_concurrency,
+        default=render_apply.CONCURRENCY,
+        help="threads deploying apps in the core benchmark, comma-separated "
+        "(default 1,4,8)",
     )
     parser.add_argument(
         "--only",
@@ -103,24 +133,43 @@ def environment():
 def _run_one(name, args, results):
     """Run benchmark ``name``; returns its printed lines."""
     if name == "render_apply":
-        results[name] = render_apply.run(args.apps)
-        return render_apply.report(results[name])
+        results[name], lines = {}, []
+        for concurrency in args.concurrency:
+            result = results[name][str(concurrency)] = render_apply.run(
+                args.apps, concurrency
+            )
+            lines += render_apply.report(result)
+        return lines
     if name == "ansible":
-        result = ansible_run.run(args.ansible_apps)
-        results[name] = result
-        core = results.get("render_apply")
-        lines = []
-        if core is None and "skipped" not in result:
-            # The ratio needs a core rate: measure it on the same number of apps.
-            core = results["render_apply"] = render_apply.run(args.ansible_apps)
-            lines += render_apply.report(core)
-        return lines + ansible_run.report(result, core)
+        # Ansible one app after another (forks=1) and 8 at a time, each next
+        # to the core at the same concurrency, in this run.
+        results[name], lines = {}, []
+        for forks in sorted({1, 8, ansible_run.default_forks()}):
+            result = results[name][str(forks)] = ansible_run.run(
+                args.ansible_apps, forks=forks
+            )
+            core = results.get("render_apply", {}).get(str(forks))
+            if core is None and "skipped" not in result:
+                # The ratio needs a core rate at the same concurrency.
+                core = render_apply.run(args.ansible_apps, forks)
+                results.setdefault("render_apply", {})[str(forks)] = core
+                lines += render_apply.report(core)
+            lines += ansible_run.report(result, core)
+        return lines
     if name == "status":
-        results[name] = status_collect.run(args.status_apps)
-        return status_collect.report(results[name])
+        results[name], lines = {}, []
+        for apps in sorted({args.status_apps, status_collect.LARGE_APPS}):
+            # The large run is warm once: populating it is the slow part.
+            warm = 1 if apps >= status_collect.LARGE_APPS else status_collect.WARM_RUNS
+            result = results[name][str(apps)] = status_collect.run(apps, warm)
+            lines += status_collect.report(result)
+        return lines
     if name == "odoo_names":
         results[name] = odoo_names.run()
         return odoo_names.report(results[name])
+    if name == "odoo_rollout":
+        results[name] = odoo_rollout.run()
+        return odoo_rollout.report(results[name])
     results[name] = names_check.run()
     return names_check.report(results[name])
 
@@ -156,6 +205,7 @@ def main(argv=None):
             "ansible_apps": args.ansible_apps,
             "ansible_forks": ansible_run.default_forks(),
             "status_apps": args.status_apps,
+            "concurrency": list(args.concurrency),
             "only": args.selected,
         },
         "results": results,

@@ -131,6 +131,70 @@ def fake_kube():
         server.stop()
 
 
+class RemoteFake:
+    """A FakeKubeServer in a process of its own, as a real API server is.
+
+    The benchmark's client threads then do not compete with the server for
+    this process's GIL, and the two cores of the machine both work.  The
+    server times its requests (:class:`ServerClock`) and counts them; both
+    are read over a pipe.
+    """
+
+    def __init__(self):
+        import multiprocessing  # noqa: PLC0415 - only the benchmarks need it
+
+        context = multiprocessing.get_context("fork")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(
+            target=_serve_remote, args=(child,), daemon=True
+        )
+        self._process.start()
+        self.url = self._conn.recv()
+
+    def _ask(self, command):
+        self._conn.send(command)
+        return self._conn.recv()
+
+    def reset(self):
+        """Forget the requests and the server time so far."""
+        return self._ask("reset")
+
+    def stats(self):
+        """``(request_counts(...), server seconds)`` since the last reset."""
+        return self._ask("stats")
+
+    def stop(self):
+        if self._process.is_alive():
+            self._ask("stop")
+            self._process.join(10)
+
+
+def _serve_remote(conn):
+    with fake_kube() as fake:
+        conn.send(fake.url)
+        while True:
+            command = conn.recv()
+            if command == "reset":
+                fake.reset_requests()
+                fake.bench_clock.reset()
+                conn.send(None)
+            elif command == "stats":
+                conn.send((request_counts(fake.requests), fake.bench_clock.seconds))
+            else:
+                conn.send(None)
+                return
+
+
+@contextlib.contextmanager
+def remote_fake_kube():
+    """A :class:`RemoteFake` (stopped on exit)."""
+    fake = RemoteFake()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
 def classify_request(record):
     """``"discovery"``, ``"list"``, ``"get"`` or the lower-case method of a request.
 

@@ -12,6 +12,7 @@ timed, first with a cold discovery cache, then warm.
 import json
 import statistics
 import time
+import tracemalloc
 
 from bench.common import (
     app_names,
@@ -28,6 +29,8 @@ from mintcloud.status import collect_status
 from tests.fakes.kube_resources import find_by_kind
 
 DEFAULT_APPS = 1000
+#: The second, large run: one cluster with 10,000 apps.
+LARGE_APPS = 10000
 WARM_RUNS = 3
 STATUS_KINDS = ("Deployment", "StatefulSet", "Ingress")
 PLACEHOLDER = "zzbenchappzz"  # app name of the rendered model, replaced per app
@@ -60,34 +63,50 @@ def populate(fake, names):
                 fake.mark_ready(doc["kind"], obj_name, name, 0 if degraded else None)
 
 
-def _timed_collect(fake):
-    """One collect_status with a new client: (seconds, fake server seconds, result)."""
+def _timed_collect(fake, trace=False):
+    """One collect_status with a new client: (seconds, fake server seconds,
+    result, peak bytes the client allocated or None).
+
+    With ``trace`` the client's allocations are traced (tracemalloc); the
+    fake's are left out (it keeps every object, as an API server does).
+    """
     fake.reset_requests()
     fake.bench_clock.reset()
     client = api_client(host=fake.url)
+    peak = None
     try:
+        if trace:
+            tracemalloc.start()
+            tracemalloc.reset_peak()
         started = time.perf_counter()
         result = collect_status(client)
-        return time.perf_counter() - started, fake.bench_clock.seconds, result
+        seconds = time.perf_counter() - started
+        if trace:
+            _current, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+        return seconds, fake.bench_clock.seconds, result, peak
     finally:
         client.close()
 
 
-def run(apps=DEFAULT_APPS):
+def run(apps=DEFAULT_APPS, warm_runs=WARM_RUNS):
     """Populate ``apps`` apps and time collect_status; the result dict."""
     names = app_names(apps, prefix="status")
     with fake_kube() as fake:
         started = time.perf_counter()
         populate(fake, names)
         populate_s = time.perf_counter() - started
-        cold_s, cold_server_s, status = _timed_collect(fake)
+        cold_s, cold_server_s, status, _ = _timed_collect(fake)
         cold_requests = request_counts(fake.requests)
         warm, warm_server = [], []
-        for _ in range(WARM_RUNS):
-            seconds, server_s, status = _timed_collect(fake)
+        for _ in range(warm_runs):
+            seconds, server_s, status, _ = _timed_collect(fake)
             warm.append(seconds)
             warm_server.append(server_s)
         warm_requests = request_counts(fake.requests)  # of the last warm run
+        pages = sum(1 for r in fake.requests if "continue" in r.query)
+        # One more, traced: the peak of what the client held (tracing slows it).
+        _, _, _, peak = _timed_collect(fake, trace=True)
     if len(status) != apps:
         raise RuntimeError(f"collect_status found {len(status)} apps, expected {apps}")
     states = {}
@@ -104,6 +123,8 @@ def run(apps=DEFAULT_APPS):
         "warm_median_fake_server_s": statistics.median(warm_server),
         "cold_requests": cold_requests,
         "warm_requests": warm_requests,
+        "continued_pages": pages,
+        "peak_bytes": peak,
         "states": states,
     }
 
@@ -118,7 +139,10 @@ def report(result):
         f"cold {r['cold_s']:.2f} s, {cold.get('list', 0)} LIST of "
         f"{cold['total']} requests; warm (median of {len(r['warm_runs'])}) "
         f"{r['warm_median_s']:.2f} s, "
-        f"{warm.get('list', 0)} LIST of {warm['total']} requests",
+        f"{warm.get('list', 0)} LIST of {warm['total']} requests "
+        f"({warm.get('list', 0) - r['continued_pages']} kinds, "
+        f"{r['continued_pages']} further pages of 500), "
+        f"peak memory {r['peak_bytes'] / 2**20:.1f} MiB",
         f"  of which fake server: cold {r['cold_fake_server_s']:.2f} s, "
         f"warm {r['warm_median_fake_server_s']:.2f} s   states: {states}   "
         f"(populating the fake: {r['populate_s']:.1f} s, not timed)",

@@ -317,6 +317,33 @@ def _latest_jobs(jobs):
 # --- collector (I/O) ----------------------------------------------------------
 
 
+def _slim(obj):
+    """The parts of an object :func:`app_status` reads."""
+    meta = obj.get("metadata") or {}
+    spec = obj.get("spec") or {}
+    return {
+        "kind": obj.get("kind"),
+        "apiVersion": obj.get("apiVersion"),
+        "metadata": {
+            key: meta[key]
+            for key in (
+                "name",
+                "namespace",
+                "generation",
+                "creationTimestamp",
+                "ownerReferences",
+            )
+            if key in meta
+        },
+        "spec": {
+            key: spec[key]
+            for key in ("replicas", "completions", "rules", "tls")
+            if key in spec
+        },
+        "status": obj.get("status") or {},
+    }
+
+
 #: Items per LIST page: memory stays flat however many apps a cluster runs.
 PAGE_SIZE = 500
 
@@ -386,5 +413,7 @@ def collect_status(
             continue
         app = _get(obj, "metadata", "labels", APP_LABEL)
         if app:
-            by_app.setdefault(app, []).append(obj)
+            # Keep what a status needs, not the whole object (pod template,
+            # managedFields): a page is dropped as soon as it is read.
+            by_app.setdefault(app, []).append(_slim(obj))
     return {app: app_status(objs) for app, objs in sorted(by_app.items())}

@@ -829,12 +829,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _parse_body(raw, content_type):
     if not raw:
         return None
     try:
         if content_type and "yaml" in content_type:
-            return yaml.safe_load(raw)
+            # Clients send apply patches as JSON (a subset of YAML); parse
+            # that with the JSON parser, as fast as a real server's.
+            try:
+                return json.loads(raw)
+            except ValueError:
+                return yaml.load(raw, Loader=_YAML_LOADER)
         return json.loads(raw)
     except (ValueError, yaml.YAMLError) as error:
         kind = "YAML" if "yaml" in (content_type or "") else "JSON"
