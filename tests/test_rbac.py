@@ -38,8 +38,15 @@ import pytest
 import yaml
 from kubernetes import client as k8s
 
-from mintcloud.apply import FIELD_MANAGER, apply_app, delete_app, delete_namespace
+from mintcloud.apply import (
+    DEFAULT_PRUNE_KINDS,
+    FIELD_MANAGER,
+    apply_app,
+    delete_app,
+    delete_namespace,
+)
 from mintcloud.appstate import DEPLOY_PRUNE_KINDS, job_names, new_reset_id
+from mintcloud.garbage import delete_garbage, find_garbage
 from mintcloud.kube import api_client, server_version
 from mintcloud.observe import collect_problems, read_app, read_log
 from mintcloud.render import render_manifests
@@ -81,6 +88,25 @@ MAILGUN_RECORDS = [
     },
 ]
 SECRETS = ("admin_password", "db_password", "smtp_password")
+
+#: kind -> its resource (plural), for the kinds the tests name.
+PLURALS = {
+    "ConfigMap": "configmaps",
+    "Secret": "secrets",
+    "Service": "services",
+    "PersistentVolumeClaim": "persistentvolumeclaims",
+    "ServiceAccount": "serviceaccounts",
+    "Deployment": "deployments",
+    "StatefulSet": "statefulsets",
+    "Job": "jobs",
+    "CronJob": "cronjobs",
+    "Ingress": "ingresses",
+}
+
+
+def _group(api_version):
+    return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+
 
 SA_NAMESPACE = "mint-cloud-system"
 SA_NAME = "mint-cloud"
@@ -545,6 +571,22 @@ def run_flows(server):  # noqa: C901 - one small closure per flow
         observation, log = addon.read_cluster("acme", "acme")
         assert observation.pods and isinstance(log, str)
 
+    def garbage_collection():
+        # A failed run left a Secret its app's inventory does not hold.
+        leftover = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "acme-old"},
+        }
+        result, _ = addon.deploy(
+            "acme", "acme", [*prod_docs, leftover], trigger="reset"
+        )
+        inventory = [e for e in result.inventory() if e["name"] != "acme-old"]
+        with addon.client() as client:
+            garbage = find_garbage(client, {"acme": inventory})
+            assert [g["name"] for g in garbage] == ["acme-old"]
+            assert [o.action for o in delete_garbage(client, garbage)] == ["pruned"]
+
     mail_docs = render(
         DEPLOY_SET + MAILGUN_SET,
         variables("demo_vars.yml", mailgun_dns_records=MAILGUN_RECORDS),
@@ -589,6 +631,7 @@ def run_flows(server):  # noqa: C901 - one small closure per flow
     flow("reset acme-int", reset)
     flow("apply acme-int after reset", apply_after_reset)
     flow("status cron", status_cron)
+    flow("garbage collection", garbage_collection)
     flow("cluster tab and logs", cluster_tab)
     flow("publish Mailgun DNS", publish_mailgun_dns)
     flow("suspend and resume", suspend_and_resume)
@@ -752,19 +795,19 @@ def test_requests_are_the_kinds_the_rules_assume(flows):
 
 
 def test_a_namespace_scoped_role_could_not_do_it(used):
-    """Namespace creation and deletion, and the status LISTs (objects, pods,
-    Warning events: one each per cluster) are cluster-scoped requests."""
+    """Namespace creation and deletion, the status LISTs (objects, pods,
+    Warning events) and the garbage collection's LISTs (every prune kind),
+    one each per cluster, are cluster-scoped requests."""
     cluster_scoped = {triple(a) for a in used if a.namespace is None}
     assert cluster_scoped == {
         ("", "namespaces", "get"),
         ("", "namespaces", "create"),
         ("", "namespaces", "delete"),
-        ("apps", "deployments", "list"),
-        ("apps", "statefulsets", "list"),
-        ("networking.k8s.io", "ingresses", "list"),
-        ("batch", "jobs", "list"),
         ("", "pods", "list"),
         ("", "events", "list"),
+    } | {
+        (_group(api_version), PLURALS[kind], "list")
+        for api_version, kind in DEFAULT_PRUNE_KINDS
     }
 
 
