@@ -3,7 +3,7 @@
 {
     "name": "Kubernetes Manifests",
     "summary": "Kubernetes manifest templates fetched from a URL",
-    "version": "17.0.1.1.0",
+    "version": "17.0.1.2.0",
     "category": "Tools",
     "website": "https://github.com/mint-cloud/mint-cloud",
     "author": "Mint Cloud",

@@ -3,7 +3,7 @@
 {
     "name": "Mailgun Domain",
     "summary": "Each app hostname becomes a Mailgun sending domain; invitations are sent under it",
-    "version": "17.0.1.1.0",
+    "version": "17.0.1.2.0",
     "category": "Tools",
     "website": "https://github.com/mint-cloud/mint-cloud",
     "author": "Mint Cloud",
@@ -18,6 +18,7 @@
         "data/mail_template_data.xml",
         "views/mailgun_domain_views.xml",
         "views/kubernetes_app_views.xml",
+        "views/kubernetes_app_domain_views.xml",
         "views/kubernetes_cluster_views.xml",
         "views/res_config_settings_views.xml",
         "views/menus.xml",

@@ -3,7 +3,7 @@
 {
     "name": "Portal Kubernetes",
     "summary": "Customers see their apps in the portal and reset their staging app",
-    "version": "17.0.1.1.0",
+    "version": "17.0.1.2.0",
     "category": "Tools",
     "website": "https://github.com/mint-cloud/mint-cloud",
     "author": "Mint Cloud",
@@ -15,6 +15,7 @@
         "security/kubernetes_app_security.xml",
         "views/kubernetes_app_portal_templates.xml",
         "views/kubernetes_app_portal_health_templates.xml",
+        "views/kubernetes_app_portal_domain_templates.xml",
     ],
     "assets": {
         "web.assets_frontend": [

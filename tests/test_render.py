@@ -532,6 +532,7 @@ def test_readme_lists_every_template_variable():
         "reset-job.yaml",
         "mailgun-dns.yaml",
         "backup-job.yaml",
+        "upgrade-job.yaml",
     }
     for template in templates:
         used = jinja2.meta.find_undeclared_variables(

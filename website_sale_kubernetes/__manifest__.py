@@ -3,7 +3,7 @@
 {
     "name": "Website Sale Kubernetes",
     "summary": "Sell hosting in the webshop as a subscription",
-    "version": "17.0.1.1.0",
+    "version": "17.0.1.2.0",
     "category": "Website/Website",
     "website": "https://github.com/mint-cloud/mint-cloud",
     "author": "Mint Cloud",

@@ -11,6 +11,7 @@ variables and shows the live status.
 
 import collections
 import datetime
+import json
 import logging
 
 from psycopg2.errors import LockNotAvailable
@@ -28,12 +29,15 @@ from mintcloud.appvars import (
     builtin_variables,
     generated_secret_lines,
 )
+from mintcloud.domains import custom_domain_variables
 from mintcloud.errors import MintCloudError, PermanentError
 from mintcloud.lifecycle import refusal
-from mintcloud.names import check_app_name, int_name
+from mintcloud.names import check_app_name, int_name, resource_prefix
 from mintcloud.observe import Health, collect_problems, health, reset_steps
 from mintcloud.status import collect_status
 from mintcloud.variables import dump_vars_yml
+
+from .kubernetes_deployment import NOT_DEPLOYS
 
 _logger = logging.getLogger(__name__)
 
@@ -122,6 +126,12 @@ RESET_FAILURES = [
 MANAGER_GROUP = "kubernetes_manifest.group_kubernetes_manager"
 #: Context key that skips the first deployment on create (imports, tests).
 NO_DEPLOY = "kubernetes_app_no_deploy"
+#: Custom domains an app may have when nothing else (its product) says.
+DEFAULT_CUSTOM_DOMAIN_LIMIT = 3
+#: Waiting for a busy app before applying its new domains: every 15 s, for
+#: up to 10 minutes.
+DOMAIN_APPLY_WAIT_SECONDS = 15
+DOMAIN_APPLY_WAIT_RETRIES = 40
 
 
 class KubernetesApp(models.Model):
@@ -185,6 +195,20 @@ class KubernetesApp(models.Model):
     variable_ids = fields.One2many(
         "kubernetes.app.variable", "app_id", string="Variables"
     )
+    # The customer's own domains (kubernetes.app.domain): the verified ones
+    # are the built-in custom_domains.
+    custom_domain_ids = fields.One2many(
+        "kubernetes.app.domain", "app_id", string="Custom Domains"
+    )
+    custom_domain_limit = fields.Integer(
+        string="Custom Domains Allowed", compute="_compute_custom_domain_limit"
+    )
+    custom_domains_version = fields.Integer(
+        readonly=True,
+        copy=False,
+        help="Bumped when the served custom domains change; a job waiting for "
+        "a busy app applies it again unless a later change superseded it.",
+    )
     builtin_variables_yaml = fields.Text(
         string="Built-in and Default Variables",
         compute="_compute_builtin_variables_yaml",
@@ -220,6 +244,33 @@ class KubernetesApp(models.Model):
     is_busy = fields.Boolean(
         compute="_compute_is_busy",
         help="A deployment of this app is queued or running.",
+    )
+    # Revisions: what the app runs, compared with its manifests.
+    revision_deployment_id = fields.Many2one(
+        "kubernetes.deployment",
+        string="Current Revision",
+        readonly=True,
+        copy=False,
+        help="The last successful deployment of the app's deploy manifests: "
+        "the revisions it rendered are what the app runs.",
+    )
+    is_outdated = fields.Boolean(
+        string="Outdated",
+        compute="_compute_is_outdated",
+        store=True,
+        index=True,
+        help="One of the app's manifests has a newer revision than its last "
+        "successful deployment: a rollout (or Apply) brings it up to date.",
+    )
+    upgrade_manifest_ids = fields.Many2many(
+        "kubernetes.manifest",
+        "kubernetes_app_upgrade_manifest_rel",
+        "app_id",
+        "manifest_id",
+        string="Upgrade Manifests",
+        domain=[("kind", "=", "upgrade")],
+        help="Applied by a rollout that changes the app's code (a new Odoo "
+        "image), before the new pods serve: they update the app's database.",
     )
 
     # The last reset and the progress of its Job.
@@ -362,6 +413,8 @@ class KubernetesApp(models.Model):
         "partner_id.email",
         "partner_id.lang",
         "prod_app_id.name",
+        "custom_domain_ids.state",
+        "custom_domain_ids.is_primary",
     )
     def _compute_builtin_variables_yaml(self):
         for app in self:
@@ -390,6 +443,27 @@ class KubernetesApp(models.Model):
         busy = self._busy_deployments().app_id
         for app in self:
             app.is_busy = app in busy
+
+    @api.depends(
+        "manifest_line_ids.manifest_id.sha256",
+        "manifest_line_ids.manifest_id.active",
+        "revision_deployment_id.manifest_revisions",
+    )
+    def _compute_is_outdated(self):
+        for app in self:
+            app.is_outdated = bool(app._outdated_manifests())
+
+    def _outdated_manifests(self):
+        """The app's active deploy manifests whose revision differs from the
+        one its last successful deployment rendered (none before the first
+        one, or when that deployment recorded no revisions)."""
+        self.ensure_one()
+        text = self.revision_deployment_id.manifest_revisions
+        if not text:
+            return self.env["kubernetes.manifest"]
+        deployed = json.loads(text)
+        manifests = self.manifest_line_ids.manifest_id.filtered("active")
+        return manifests.filtered(lambda m: deployed.get(str(m.id)) != m.sha256)
 
     @api.depends_context("uid")
     def _compute_cluster_observation(self):
@@ -510,6 +584,10 @@ class KubernetesApp(models.Model):
         if "backup_manifest_ids" not in vals:
             vals["backup_manifest_ids"] = [
                 fields.Command.set(prod.backup_manifest_ids.ids)
+            ]
+        if "upgrade_manifest_ids" not in vals:
+            vals["upgrade_manifest_ids"] = [
+                fields.Command.set(prod.upgrade_manifest_ids.ids)
             ]
 
     def _manifest_line_commands(self):
@@ -660,9 +738,10 @@ class KubernetesApp(models.Model):
     # ------------------------------------------------------------------
 
     def _get_builtin_variables(self):
-        """The built-in variables (app_name, hostname, ... prod_app_name)."""
+        """The built-in variables (app_name, hostname, ... prod_app_name, and
+        custom_domains while the app has verified domains)."""
         self.ensure_one()
-        return builtin_variables(
+        variables = builtin_variables(
             self.name,
             self.hostname,
             self.environment,
@@ -672,6 +751,10 @@ class KubernetesApp(models.Model):
             self.prod_app_id.name if self.environment == "int" else None,
             suspended=self.lifecycle in ("suspended", "terminating"),
         )
+        domains = self._custom_domain_values()
+        if domains:
+            variables["custom_domains"] = domains
+        return variables
 
     def _get_variable_defaults(self):
         """Default variables (a dict or a mintcloud Variables); extended by
@@ -694,8 +777,9 @@ class KubernetesApp(models.Model):
             self._get_builtin_variables(), self._get_variable_defaults(), lines
         )
 
-    def _get_manifests(self, reset=False, backup=False):
-        """The active deploy (or reset, or backup) manifests of the app, in order.
+    def _get_manifests(self, reset=False, backup=False, upgrade=False):
+        """The active deploy (or reset, backup, upgrade) manifests of the app,
+        in order.
 
         Raises the core's PermanentError when there is none: applying no
         document would prune every object of the app.
@@ -707,6 +791,8 @@ class KubernetesApp(models.Model):
                 raise PermanentError(
                     _("App %(app)s has no backup manifests.", app=self.name)
                 )
+        elif upgrade:
+            manifests = self.upgrade_manifest_ids.sorted(lambda m: (m.sequence, m.id))
         elif reset:
             manifests = self.reset_manifest_ids.sorted(lambda m: (m.sequence, m.id))
         else:
@@ -714,7 +800,7 @@ class KubernetesApp(models.Model):
             manifests = lines.manifest_id
         manifests = manifests.filtered("active")
         if not manifests:
-            kind = _("reset") if reset else _("deploy")
+            kind = _("reset") if reset else _("upgrade") if upgrade else _("deploy")
             raise PermanentError(
                 _("App %(app)s has no %(kind)s manifests.", app=self.name, kind=kind)
             )
@@ -731,8 +817,133 @@ class KubernetesApp(models.Model):
         return dump_vars_yml(self._get_variables(), redact=redact, header=header)
 
     # ------------------------------------------------------------------
+    # Custom domains (see kubernetes.app.domain)
+    # ------------------------------------------------------------------
+
+    def _compute_custom_domain_limit(self):
+        for app in self:
+            app.custom_domain_limit = (
+                app._custom_domain_limit() if app.environment == "prod" else 0
+            )
+
+    def _custom_domain_limit(self):
+        """How many custom domains the app may have; extended where the app's
+        product says (website_sale_kubernetes)."""
+        self.ensure_one()
+        return DEFAULT_CUSTOM_DOMAIN_LIMIT
+
+    def _check_custom_domain_allowed(self):
+        """Raise a UserError when a domain cannot be added to this app now."""
+        self.ensure_one()
+        if self.environment != "prod":
+            raise UserError(
+                _(
+                    "Only production apps have custom domains: %(app)s is a "
+                    "staging (integration) app.",
+                    app=self.name,
+                )
+            )
+        if self.lifecycle in ("terminating", "terminated"):
+            raise UserError(
+                _("App %(app)s is terminated: it gets no new domains.", app=self.name)
+            )
+
+    def _check_custom_domain_count(self):
+        self.ensure_one()
+        limit = self._custom_domain_limit()
+        if len(self.sudo().custom_domain_ids) > limit:
+            raise UserError(
+                _(
+                    "App %(app)s may have at most %(limit)s custom domains.",
+                    app=self.name,
+                    limit=limit,
+                )
+            )
+
+    def _custom_domain_values(self):
+        """The built-in ``custom_domains``: the verified domains (prod only)."""
+        self.ensure_one()
+        if self.environment != "prod":
+            return []
+        domains = self.sudo().custom_domain_ids.filtered(
+            lambda d: d.state == "verified"
+        )
+        return custom_domain_variables(
+            [(d.name, d.is_primary) for d in domains], resource_prefix(self.name)
+        )
+
+    def _custom_domains_changed(self, note):
+        """The served domains changed: apply the app again (once deployed).
+
+        While a deployment is queued or running (it may render from before
+        this transaction commits) a job waits for it, then applies again;
+        re-applying is idempotent, so a deployment that already had the new
+        domains costs one unchanged apply at most.
+        """
+        self.ensure_one()
+        app = self.sudo()
+        if app.lifecycle in ("terminating", "terminated"):
+            return
+        app.custom_domains_version += 1
+        if app._busy_deployments():
+            app.with_delay(
+                channel=LIFECYCLE_CHANNEL,
+                identity_key=identity_exact,
+                max_retries=DOMAIN_APPLY_WAIT_RETRIES,
+                description=_("Kubernetes: apply %(app)s again", app=app.name),
+            )._job_apply_custom_domains(app.custom_domains_version, note)
+            return
+        deployed = app.deployment_ids.filtered(
+            lambda d: d.trigger != "status" and d.state in ("done", "dry_run")
+        )
+        if deployed:  # else the first deployment renders them
+            app._enqueue_deployment("apply")
+            app.message_post(body=note)
+
+    def _job_apply_custom_domains(self, version, note):
+        """Apply the app again once its busy deployment finished; nothing when a
+        later change of its domains (``version``) took over."""
+        self.ensure_one()
+        app = self.sudo()
+        if not app.exists() or app.lifecycle in ("terminating", "terminated"):
+            return "Nothing to do: the app is gone or terminated."
+        if app.custom_domains_version > version:
+            return "Nothing to do: a later change of the domains applies the app."
+        if app._busy_deployments(mark_lost=True):
+            if self.env["kubernetes.deployment"]._is_last_attempt():
+                text = _(
+                    "The app's domains changed while a deployment ran that did "
+                    "not finish in time: apply the app again."
+                )
+                app.message_post(body=text)
+                return text
+            raise RetryableJobError(
+                "A deployment of the app is queued or running; applying after it.",
+                seconds=DOMAIN_APPLY_WAIT_SECONDS,
+            )
+        app._enqueue_deployment("apply")
+        app.message_post(body=note)
+        return note
+
+    # ------------------------------------------------------------------
     # Deployments
     # ------------------------------------------------------------------
+
+    def _last_deploy(self):
+        """The last successful deployment of the app's deploy manifests (not
+        a reset, a backup, a status check or a termination): its objects and
+        inventory are what the app has on the cluster."""
+        self.ensure_one()
+        Deployment = self.env["kubernetes.deployment"].sudo()
+        return Deployment.search(
+            [
+                ("app_id", "=", self.id),
+                ("state", "=", "done"),
+                ("trigger", "not in", NOT_DEPLOYS),
+            ],
+            order="id desc",
+            limit=1,
+        )
 
     def _busy_deployments(self, mark_lost=False):
         """The queued or running deployments of these apps whose job is alive.
@@ -1160,6 +1371,7 @@ class KubernetesApp(models.Model):
                 statuses = collect_status(client, namespaces=namespaces)
                 problems = apps._collect_problems(client, statuses, namespaces)
                 apps._apply_statuses(statuses, problems)
+                self.env["kubernetes.app.domain"]._refresh_tls(apps, client, statuses)
                 if problems is not None:
                     apps._diagnose_failures(client, problems)
 

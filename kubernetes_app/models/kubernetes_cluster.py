@@ -7,12 +7,16 @@ rendered, validated and recorded, nothing is sent.  The kubeconfig is
 readable by Kubernetes managers only and never appears in a message.
 """
 
+import json
+import logging
 import re
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from mintcloud.domains import ip_addresses
 from mintcloud.errors import KubePermanentError, MintCloudError
+from mintcloud.garbage import delete_garbage, find_garbage
 from mintcloud.kube import api_client, server_version
 from mintcloud.names import DEFAULT_DOMAIN, resource_prefix
 from mintcloud.tenancy import (
@@ -24,6 +28,8 @@ from mintcloud.tenancy import (
 )
 from mintcloud.validate import DEFAULT_KUBERNETES_VERSION, resolve_version
 from mintcloud.variables import Variables
+
+_logger = logging.getLogger(__name__)
 
 # Lowercase DNS labels, at least two: "mint-cloud.ch".
 _DOMAIN = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$")
@@ -46,6 +52,12 @@ class KubernetesCluster(models.Model):
         required=True,
         default=DEFAULT_DOMAIN,
         help="Apps are served as <app name>.<base domain>.",
+    )
+    ingress_addresses = fields.Char(
+        help="Public IP addresses of the cluster's ingress controller, "
+        "comma-separated (IPv4 and IPv6): customers point the A/AAAA records "
+        "of an apex custom domain (customer.com) there. Empty: the address "
+        "the app's Ingress reports.",
     )
     connection = fields.Selection(
         CONNECTIONS,
@@ -99,6 +111,16 @@ class KubernetesCluster(models.Model):
     backup_s3_secret_key = fields.Char(
         string="S3 Secret Key", groups="kubernetes_manifest.group_kubernetes_manager"
     )
+    garbage_checked_at = fields.Datetime(string="Garbage Checked On", readonly=True)
+    garbage_report = fields.Text(
+        readonly=True,
+        help="What the last garbage collection found: objects labelled with an "
+        "app that its inventory does not hold (left by a failed deployment). "
+        "They are deleted when the next collection finds them again.",
+    )
+    #: JSON list of the objects found by the last collection (deleted when
+    #: the next one finds them again, same uid).
+    garbage_pending = fields.Text(readonly=True)
     active = fields.Boolean(default=True)
     is_dry_run = fields.Boolean(
         string="Dry-run", compute="_compute_is_dry_run", store=True
@@ -144,6 +166,18 @@ class KubernetesCluster(models.Model):
                 parse_cluster_roles(cluster.allowed_cluster_roles)
             except MintCloudError as error:
                 raise ValidationError(str(error)) from None
+
+    @api.constrains("ingress_addresses")
+    def _check_ingress_addresses(self):
+        for cluster in self.filtered("ingress_addresses"):
+            words = cluster.ingress_addresses.replace(",", " ").split()
+            if not all(any(ip_addresses([word])) for word in words):
+                raise ValidationError(
+                    _(
+                        "Ingress addresses are IP addresses separated by commas, "
+                        "e.g. 203.0.113.7, 2001:db8::7."
+                    )
+                )
 
     @api.constrains("domain")
     def _check_domain(self):
@@ -199,6 +233,80 @@ class KubernetesCluster(models.Model):
     # ------------------------------------------------------------------
     # Business methods
     # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_collect_garbage(self):
+        """Every connected cluster: one label-selected LIST per kind."""
+        for cluster in self.search([("connection", "!=", "dry_run")]):
+            try:
+                cluster._collect_garbage()
+            except MintCloudError as error:
+                _logger.warning(
+                    "Garbage collection of cluster %s: %s", cluster.name, error
+                )
+
+    def _collect_garbage(self):
+        """Report what the apps' inventories missed; delete what the previous
+        run reported already (same uid): a deployment still applying never
+        loses an object it has just created.  Apps with a queued or running
+        deployment are not judged."""
+        self.ensure_one()
+        apps = self.env["kubernetes.app"].sudo().search([("cluster_id", "=", self.id)])
+        busy = apps._busy_deployments().app_id
+        inventories = {}
+        for app in apps - busy:
+            last = app._last_deploy()
+            inventories[app.name] = (
+                json.loads(last.inventory) if last.inventory else None
+            )
+        with self._api_client() as client:
+            found = find_garbage(client, inventories)
+            pending = {item["uid"] for item in json.loads(self.garbage_pending or "[]")}
+            doomed = [item for item in found if item["uid"] in pending]
+            results = delete_garbage(client, doomed)
+        deleted = [r for r in results if r.action == "pruned"]
+        lines = [
+            _(
+                "%(kind)s %(ns)s/%(name)s of app %(app)s",
+                kind=g["kind"],
+                ns=g["namespace"],
+                name=g["name"],
+                app=g["app"],
+            )
+            for g in found
+        ]
+        report = (
+            _("Not in their apps' inventories (deleted when found again):")
+            + "\n"
+            + "\n".join(lines)
+            if lines
+            else _("Nothing found.")
+        )
+        if deleted:
+            report += "\n" + _(
+                "Deleted now: %(objects)s",
+                objects=", ".join(f"{r.kind} {r.namespace}/{r.name}" for r in deleted),
+            )
+            _logger.info(
+                "Garbage collection of cluster %s deleted %s object(s)",
+                self.name,
+                len(deleted),
+            )
+        if found:
+            _logger.info(
+                "Garbage collection of cluster %s found %s object(s)",
+                self.name,
+                len(found),
+            )
+        remaining = [item for item in found if item not in doomed]
+        self.write(
+            {
+                "garbage_checked_at": fields.Datetime.now(),
+                "garbage_report": report,
+                "garbage_pending": json.dumps(remaining),
+            }
+        )
+        return found, deleted
 
     def _tenant_policy(self, namespace):
         """The tenant boundary of an app of this cluster living in ``namespace``."""

@@ -43,7 +43,7 @@ _logger = logging.getLogger(__name__)
 
 #: Deployments whose rollout a later problem of the app is blamed on, for
 #: this long after they finished.
-ROLLOUT_TRIGGERS = ("create", "apply", "update", "resume")
+ROLLOUT_TRIGGERS = ("create", "apply", "update", "resume", "rollout")
 ROLLOUT_WINDOW = datetime.timedelta(hours=2)
 
 CHANNEL = "root.kubernetes"
@@ -58,9 +58,13 @@ TRIGGERS = [
     ("resume", "Resume"),
     ("backup", "Backup"),
     ("terminate", "Terminate"),
+    ("rollout", "Rollout"),
+    ("upgrade", "Upgrade"),
 ]
 #: Triggers that apply extra manifests (a Job) and prune nothing.
-_NO_PRUNE = ("reset", "backup")
+_NO_PRUNE = ("reset", "backup", "upgrade")
+#: Triggers whose deployment did not apply the deploy manifests.
+NOT_DEPLOYS = (*_NO_PRUNE, "status", "terminate")
 STATES = [
     ("queued", "Queued"),
     ("running", "Running"),
@@ -116,6 +120,23 @@ class KubernetesDeployment(models.Model):
         string="Backup ID",
         readonly=True,
         help="Suffix of the backup Job's name and the folder of the backup.",
+    )
+    upgrade_id = fields.Char(
+        string="Upgrade ID", readonly=True, help="Suffix of the upgrade Job's name."
+    )
+    manifest_revisions = fields.Text(
+        readonly=True,
+        help="The revision (SHA-256) of each manifest this deployment rendered "
+        "(JSON: manifest id to SHA-256): an app is outdated when one of its "
+        "manifests has another revision than its last successful deployment.",
+    )
+    rollout_line_id = fields.Many2one(
+        "kubernetes.rollout.line",
+        string="Rollout Line",
+        readonly=True,
+        ondelete="set null",
+        index="btree_not_null",
+        help="The rollout this deployment is a step of.",
     )
     # Why the reset Job or the rollout failed, kept when the status refresh
     # first sees it (secret values masked).
@@ -174,6 +195,8 @@ class KubernetesDeployment(models.Model):
                 deployment.reset_id = new_reset_id()
             if deployment.trigger == "backup" and not deployment.backup_id:
                 deployment.backup_id = new_reset_id()
+            if deployment.trigger == "upgrade" and not deployment.upgrade_id:
+                deployment.upgrade_id = new_reset_id()
             job = (
                 deployment.sudo(False)
                 .with_delay(
@@ -275,6 +298,13 @@ class KubernetesDeployment(models.Model):
         variables = self.app_id._get_variables()
         if self.trigger == "reset":
             variables["reset_id"] = self.reset_id
+        if self.trigger == "upgrade":
+            variables["upgrade_id"] = self.upgrade_id
+            line = self.rollout_line_id
+            if line.upgrade_image:
+                variables["upgrade_image"] = line.upgrade_image
+            if line.rollout_id.upgrade_all:
+                variables["upgrade_modules"] = "all"
         if self.trigger == "backup":
             variables["backup_id"] = self.backup_id
             backup = self.app_id.cluster_id._backup_variables()
@@ -289,7 +319,9 @@ class KubernetesDeployment(models.Model):
         is noted in the deployment's summary.
         """
         manifests = self.app_id._get_manifests(
-            reset=self.trigger == "reset", backup=self.trigger == "backup"
+            reset=self.trigger == "reset",
+            backup=self.trigger == "backup",
+            upgrade=self.trigger == "upgrade",
         )
         notes = []
         if self.trigger == "update":
@@ -304,6 +336,12 @@ class KubernetesDeployment(models.Model):
                 if m.fetch_error
             ]
         templates = [(m.name, m._get_template_text()) for m in manifests]
+        if self.trigger not in NOT_DEPLOYS:
+            self.manifest_revisions = json.dumps(
+                {str(m.id): m.sha256 or None for m in manifests}, sort_keys=True
+            )
+        if self.rollout_line_id and self.trigger == "rollout":
+            self.rollout_line_id._check_revision(manifests)
         return templates, notes
 
     def _deploy(self, variables, secrets):
@@ -329,9 +367,7 @@ class KubernetesDeployment(models.Model):
                 docs,
                 prune=deploys,
                 prune_kinds=self._prune_kinds(),
-                inventory=json.loads(previous.inventory)
-                if previous.inventory
-                else None,
+                inventory=self._inventory(previous),
             )
             self._store_objects(result_rows(result, secrets))
             if not result.ok:
@@ -356,6 +392,7 @@ class KubernetesDeployment(models.Model):
             {"state": "done", "finished_at": fields.Datetime.now(), "summary": text}
         )
         _logger.info("Deployment %s of app %s: %s", self.id, app.name, text)
+        self._finished(docs)
         if app.lifecycle == "terminating":
             if self.trigger == "suspend":
                 # Odoo is stopped: the final backup reads data nobody writes.
@@ -377,18 +414,19 @@ class KubernetesDeployment(models.Model):
         return text
 
     def _last_deploy(self):
-        """The app's last successful deployment of its deploy manifests
-        (not a reset, a backup, a status check or a termination)."""
-        return self.search(
-            [
-                ("app_id", "=", self.app_id.id),
-                ("state", "=", "done"),
-                ("id", "!=", self.id),
-                ("trigger", "not in", _NO_PRUNE + ("status", "terminate")),
-            ],
-            order="id desc",
-            limit=1,
-        )
+        """The app's last successful deployment of its deploy manifests."""
+        return self.app_id._last_deploy()
+
+    def _inventory(self, previous):
+        """What this run applies from: the inventory of ``previous`` (the last
+        successful deploy); an empty one for the first deployment of a new
+        app (nothing to read or prune); None (read and list, as before
+        inventories) when an earlier deployment kept none."""
+        if previous.inventory:
+            return json.loads(previous.inventory)
+        if not previous and self.trigger == "create":
+            return []
+        return None
 
     def _prune_kinds(self):
         """The deploy prune kinds and every kind the app's last deployment
@@ -492,6 +530,7 @@ class KubernetesDeployment(models.Model):
         if self.trigger == "reset":
             values.update(reset_state=False, reset_message=text)
         self.app_id.write(values)
+        self._finished(docs)
         return text
 
     def _fail(self, message, text=None):
@@ -532,7 +571,18 @@ class KubernetesDeployment(models.Model):
                 user_id=app._lifecycle_responsible().id,
             )
         _logger.info("Deployment %s of app %s failed: %s", self.id, app.name, message)
+        self._finished()
         return message
+
+    def _finished(self, docs=None):
+        """The run ended (done, dry run or failed): a successful deployment of
+        the deploy manifests is the app's current revision; a rollout's step
+        goes on."""
+        self.ensure_one()
+        if self.state in ("done", "dry_run") and self.trigger not in NOT_DEPLOYS:
+            self.app_id.revision_deployment_id = self
+        if self.rollout_line_id:
+            self.rollout_line_id._deployment_finished(self, docs)
 
     def _store_objects(self, rows):
         self.object_ids.unlink()

@@ -10,3 +10,7 @@ from . import test_views
 from . import test_operator_tour
 from . import test_cluster_tab
 from . import test_cluster_problems
+from . import test_garbage
+from . import test_custom_domains
+from . import test_rollout
+from . import test_rollout_tour

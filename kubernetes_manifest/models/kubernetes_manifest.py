@@ -84,12 +84,19 @@ class KubernetesManifest(models.Model):
         "/kubernetes_manifest/static/manifests/odoo.yaml.",
     )
     kind = fields.Selection(
-        [("deploy", "Deploy"), ("reset", "Reset"), ("backup", "Backup")],
+        [
+            ("deploy", "Deploy"),
+            ("reset", "Reset"),
+            ("backup", "Backup"),
+            ("upgrade", "Upgrade"),
+        ],
         required=True,
         default="deploy",
         help="Deploy manifests make up an app; reset manifests copy the "
         "production app into its integration app; backup manifests take the "
-        "final backup of an app before it is terminated.",
+        "final backup of an app before it is terminated (and, when a rollout "
+        "asks for it, a backup before an upgrade); upgrade manifests update "
+        "an app's database to new code before a rollout's new pods serve.",
     )
     sequence = fields.Integer(default=10, help="Order in which manifests are applied.")
     active = fields.Boolean(default=True)
@@ -167,6 +174,11 @@ class KubernetesManifest(models.Model):
         return manifests
 
     def write(self, vals):
+        if vals.get("content") and "sha256" not in vals:
+            # A template written directly (not fetched) is a new revision too.
+            vals = dict(
+                vals, sha256=hashlib.sha256(vals["content"].encode()).hexdigest()
+            )
         result = super().write(vals)
         if "url" in vals:
             self._fetch(force=True)
@@ -242,7 +254,8 @@ class KubernetesManifest(models.Model):
         changed = bool(result.sha256) and result.sha256 != self.sha256
         self.write(self._result_values(result))
         if changed:
-            self.message_post(
+            # A note of the system, not of the user (who may have no email).
+            self._message_log(
                 body=_(
                     "Template fetched: %(count)s documents (SHA-256 %(sha256)s).",
                     count=self.document_count,

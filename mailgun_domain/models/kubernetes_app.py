@@ -134,10 +134,14 @@ class KubernetesApp(models.Model):
     # Compute
     # ------------------------------------------------------------------
 
-    @api.depends("mailgun_domain_ids")
+    @api.depends("mailgun_domain_ids", "mailgun_domain_ids.custom_domain_id")
     def _compute_mailgun_domain_id(self):
+        """The domain of the app's host name (a customer's domain the app may
+        send from is another one, see _mailgun_sending_domain)."""
         for app in self:
-            app.mailgun_domain_id = app.mailgun_domain_ids[:1]
+            app.mailgun_domain_id = app.mailgun_domain_ids.filtered(
+                lambda d: not d.custom_domain_id
+            )[:1]
 
     @api.depends("mailgun_domain_ids")
     def _compute_mailgun_note(self):
@@ -340,7 +344,7 @@ class KubernetesApp(models.Model):
             return Domain
         domains = Domain
         for app in self.sudo():
-            if not app.hostname or app.mailgun_domain_ids:
+            if not app.hostname or app.mailgun_domain_id:
                 continue
             if Domain.search_count([("name", "=", app.hostname)]):
                 app.message_post(
@@ -450,10 +454,50 @@ class KubernetesApp(models.Model):
         app.message_post(body=note)
         return note
 
-    def _mailgun_domain_verified(self, domain):
-        """The domain turned active: send the waiting invitation now."""
+    def _mailgun_sending_domain(self):
+        """The Mailgun domain the app sends from: the customer's own domain
+        chosen for mail once Mailgun verified it, else the host name's."""
+        self.ensure_one()
+        custom = self.sudo().mailgun_domain_ids.filtered(
+            lambda d: (
+                d.custom_domain_id
+                and d.state == "active"
+                and d.custom_domain_id.state == "verified"
+            )
+        )
+        return custom[:1] or self.sudo().mailgun_domain_id
+
+    def _mailgun_set_mail_from(self, sender):
+        """The app's Odoo sends as ``sender`` (variable mail_from, unless the
+        operator overrode it)."""
         self.ensure_one()
         app = self.sudo()
+        line = app.variable_ids.filtered(lambda v: v.name == "mail_from")
+        if line.source == "override":
+            return
+        values = {"value": sender, "secret": False, "source": "default"}
+        if line:
+            line.write(values)
+        else:
+            self.env["kubernetes.app.variable"].sudo().create(
+                dict(values, app_id=app.id, name="mail_from")
+            )
+
+    def _mailgun_domain_verified(self, domain):
+        """The domain turned active: send the waiting invitation now; a
+        customer's domain chosen for mail becomes the sending domain."""
+        self.ensure_one()
+        app = self.sudo()
+        if domain.custom_domain_id:
+            app.message_post(
+                body=_(
+                    "Mailgun verified the domain %(name)s: the app sends its mail "
+                    "from it.",
+                    name=domain.name,
+                )
+            )
+            domain._enqueue_take_over()
+            return
         app.message_post(
             body=_(
                 "Mailgun verified the domain %(name)s: mail can be sent from it.",
@@ -671,7 +715,7 @@ class KubernetesApp(models.Model):
                         reason=app._invitation_wait_reason(),
                     )
                 )
-            domain = app.mailgun_domain_id
+            domain = app._mailgun_sending_domain()
             Domain._client(config).send_message(
                 domain.name,
                 mail["sender"],
@@ -817,7 +861,9 @@ class KubernetesApp(models.Model):
             for field in ("subject", "body_html")
         }
         return {
-            "sender": sender_address(local_part, self.hostname),
+            "sender": sender_address(
+                local_part, self._mailgun_sending_domain().name or self.hostname
+            ),
             "to": self.partner_id.email,
             "subject": rendered["subject"],
             "body": rendered["body_html"],
@@ -844,10 +890,11 @@ class KubernetesApp(models.Model):
             field: template._render_field(field, app.ids, compute_lang=True)[app.id]
             for field in ("subject", "body_html")
         }
-        sender = sender_address(config["sender_local_part"], app.hostname)
+        domain_name = app._mailgun_sending_domain().name
+        sender = sender_address(config["sender_local_part"], domain_name)
         try:
             Domain._client(config).send_message(
-                app.mailgun_domain_id.name,
+                domain_name,
                 sender,
                 app.partner_id.email,
                 rendered["subject"],

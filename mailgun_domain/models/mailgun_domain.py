@@ -20,7 +20,7 @@ and the domain only.
 import logging
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
@@ -29,6 +29,7 @@ from mintcloud.appmail import (
     SMTP_PASSWORD_LENGTH,
     AppMailError,
     base_url,
+    sender_address,
     smtp_host,
     smtp_login,
 )
@@ -100,11 +101,28 @@ class MailgunDomain(models.Model):
     )
     registered_at = fields.Datetime(string="Registered On", readonly=True)
     verified_at = fields.Datetime(string="Checked On", readonly=True)
+    custom_domain_id = fields.Many2one(
+        "kubernetes.app.domain",
+        string="Customer's Domain",
+        readonly=True,
+        index=True,
+        ondelete="set null",
+        help="Set when this sending domain is one of the customer's own "
+        "domains: the app sends from it once Mailgun verified it; otherwise "
+        "it is the app's host name.",
+    )
 
     _sql_constraints = [
         ("name_uniq", "unique(name)", "This Mailgun domain exists already."),
-        ("app_uniq", "unique(app_id)", "An app has one Mailgun domain only."),
     ]
+
+    @api.constrains("app_id", "custom_domain_id")
+    def _check_one_per_app(self):
+        """One host-name domain per app, and one for each customer's domain."""
+        for domain in self:
+            siblings = domain.app_id.mailgun_domain_ids - domain
+            if any(d.custom_domain_id == domain.custom_domain_id for d in siblings):
+                raise ValidationError(_("An app has one Mailgun domain only."))
 
     # ------------------------------------------------------------------
     # CRUD
@@ -270,6 +288,16 @@ class MailgunDomain(models.Model):
             return domain._fail(str(error))
         domain._store(body, adopted=not created, login=login)
         self._set_config_error(False)
+        if domain.custom_domain_id:
+            # The app sends from it once Mailgun verified it (a new password
+            # then, see _job_take_over_sending).
+            text = _(
+                "Mailgun domain %(name)s registered for the customer's domain: "
+                "the customer creates its DNS records (shown in the portal).",
+                name=domain.name,
+            )
+            domain.app_id.message_post(body=text)
+            return text
         domain.app_id._mailgun_set_smtp(login, password, smtp_host(config["region"]))
         if created:
             text = _(
@@ -311,8 +339,10 @@ class MailgunDomain(models.Model):
         self.write(values)
         if state == "active" and not was_active:
             self.app_id._mailgun_domain_verified(self)
-        elif adopted is None and (
-            endpoint_records(self._dns_endpoints()) != published_before
+        elif (
+            adopted is None
+            and not self.custom_domain_id
+            and endpoint_records(self._dns_endpoints()) != published_before
         ):
             self.app_id._mailgun_dns_records_changed()
 
@@ -372,6 +402,63 @@ class MailgunDomain(models.Model):
             return False
         job = self.env["queue.job"].sudo().search([("uuid", "=", uuid)], limit=1)
         return bool(job.max_retries) and job.retry + 1 >= job.max_retries
+
+    # ------------------------------------------------------------------
+    # Sending domain of an app
+    # ------------------------------------------------------------------
+
+    def _enqueue_take_over(self):
+        for domain in self:
+            domain.with_delay(
+                channel=CHANNEL,
+                identity_key=identity_exact,
+                max_retries=MAX_RETRIES,
+                description=_("Mailgun: send from %(name)s", name=domain.name),
+            )._job_take_over_sending()
+
+    def _job_take_over_sending(self):
+        """Make this domain the one the app's Odoo sends from: a new SMTP
+        password for it, handed to the app with the sender address (the app
+        is applied again).  Nothing when the app sends from another domain."""
+        self.ensure_one()
+        domain = self.sudo()
+        if not domain.exists() or domain.app_id._mailgun_sending_domain() != domain:
+            return "Nothing to do: the app does not send from this domain."
+        config = self._config()
+        problem = self._config_problem(config)
+        if problem:
+            return problem
+        password = generate_secret(SMTP_PASSWORD_LENGTH)
+        login = smtp_login(domain.name)
+        try:
+            self._client(config).set_smtp_credential(domain.name, login, password)
+        except MailgunAuthError as error:
+            self._set_config_error(str(error))
+            return str(error)
+        except MailgunTransientError as error:
+            if self._is_last_attempt():
+                return str(error)
+            raise RetryableJobError(
+                str(error), seconds=error.details.get("retry_after")
+            ) from None
+        except MailgunError as error:
+            domain.app_id.message_post(
+                body=_(
+                    "The app cannot send from %(name)s: %(error)s",
+                    name=domain.name,
+                    error=error,
+                )
+            )
+            return str(error)
+        domain.smtp_login = login
+        app = domain.app_id
+        app._mailgun_set_mail_from(
+            sender_address(config["sender_local_part"], domain.name)
+        )
+        app._mailgun_set_smtp(login, password, smtp_host(config["region"]))
+        text = _("The app now sends its mail from %(name)s.", name=domain.name)
+        app.message_post(body=text)
+        return text
 
     # ------------------------------------------------------------------
     # Verification

@@ -1,1 +1,2 @@
 from . import kubernetes_app
+from . import kubernetes_app_domain

@@ -4,3 +4,4 @@ from . import test_portal_reset
 from . import test_portal_tour
 from . import test_portal_lifecycle
 from . import test_portal_health
+from . import test_portal_domains

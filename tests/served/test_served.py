@@ -11,13 +11,17 @@ apps stay ``queued``.
 import html
 import json
 import os
+import pathlib
 import re
 
 import pytest
 
+from mintcloud.domains import tls_secret_name
+from tests.fakes.file_server import FakeFileServer
 from tests.fakes.kube_api import FakeKubeServer
 from tests.served.client import RpcError, wait_for
 
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 #: Seconds a job may take to be picked up and done by the runner (it starts
 #: five seconds after the server and then reacts to NOTIFY at once).
 JOB_BOUND = 90
@@ -117,6 +121,8 @@ def operator(served):
         {
             "name": "Olga Operator",
             "login": "operator@example.com",
+            # What the user form's login fills in.
+            "email": "operator@example.com",
             "password": "operator-served-check",
             "groups_id": [(6, 0, [group_id, admin.xmlid("base.group_user")])],
         },
@@ -353,6 +359,172 @@ def test_closing_the_subscription_suspends_its_apps(served, cluster):
     assert {app["state"] for app in found.values()} == {"suspended"}, found
     for name in names:
         assert _odoo_replicas(cluster, name) == 0, name
+
+
+def test_operator_rolls_a_changed_manifest_out(served, cluster, operator):
+    """A changed manifest makes the demo apps outdated; a rollout started over
+    JSON-RPC brings them to the new revision through the real job runner
+    (integration app first), and skips the suspended apps with a reason."""
+    template = (
+        ROOT / "kubernetes_manifest" / "static" / "manifests" / "odoo.yaml"
+    ).read_text(encoding="utf-8")
+    hostname = "    mintcloud.io/hostname: {{ hostname | to_json }}\n"
+    assert hostname in template
+    files = FakeFileServer().start()
+    try:
+        url = files.set(
+            "/odoo.yaml",
+            template.replace(
+                hostname, hostname + '    mintcloud.io/served-rollout: "two"\n', 1
+            ),
+        )
+        manifest_id = served.admin().xmlid("kubernetes_manifest.manifest_demo_odoo")
+        # The operator points the manifest at its new file: Odoo fetches it.
+        operator.call("kubernetes.manifest", "write", [manifest_id], {"url": url})
+    finally:
+        files.stop()
+    (manifest,) = operator.call(
+        "kubernetes.manifest",
+        "read",
+        [manifest_id],
+        ["fetch_error", "sha256", "outdated_app_count"],
+    )
+    assert not manifest["fetch_error"], manifest
+    outdated = {
+        app["name"]
+        for app in operator.call(
+            "kubernetes.app",
+            "search_read",
+            [("is_outdated", "=", True)],
+            fields=["name"],
+        )
+    }
+    assert {"acme", "acme-int"} <= outdated, outdated
+    assert manifest["outdated_app_count"] == len(outdated), manifest
+
+    rollout_id = operator.call(
+        "kubernetes.rollout", "create", {"manifest_id": manifest_id}
+    )
+    (rollout,) = operator.call("kubernetes.rollout", "read", [rollout_id], ["app_ids"])
+    assert len(rollout["app_ids"]) == len(outdated), rollout
+    operator.click("kubernetes.rollout", "action_start", [rollout_id])
+
+    def finished():
+        (found,) = operator.call(
+            "kubernetes.rollout",
+            "read",
+            [rollout_id],
+            ["state", "progress", "halt_reason"],
+        )
+        return found if found["state"] in ("done", "halted") else None
+
+    done = wait_for(finished, JOB_BOUND, "the rollout is done")
+    assert done["state"] == "done" and done["progress"] == 100, done
+    lines = {
+        line["app_id"][1]: line
+        for line in operator.call(
+            "kubernetes.rollout.line",
+            "search_read",
+            [("rollout_id", "=", rollout_id)],
+            fields=["app_id", "state", "message", "batch", "canary"],
+        )
+    }
+    assert lines["acme-int"]["state"] == "done" and lines["acme-int"]["canary"], lines
+    assert lines["acme"]["state"] == "done", lines
+    assert lines["acme-int"]["batch"] < lines["acme"]["batch"], lines
+    for line in lines.values():  # the purchased apps are suspended: skipped
+        assert line["state"] in ("done", "skipped"), line
+        if line["state"] == "skipped":
+            assert "suspended" in line["message"], line
+    assert any(line["state"] == "skipped" for line in lines.values()), lines
+    for name in ("acme", "acme-int"):
+        odoo = cluster.get_object("apps/v1", "Deployment", f"{name}-odoo", "acme")
+        annotations = odoo["metadata"]["annotations"]
+        assert annotations["mintcloud.io/served-rollout"] == "two", name
+    still = operator.call(
+        "kubernetes.app",
+        "search_read",
+        [("is_outdated", "=", True), ("name", "in", ["acme", "acme-int"])],
+        fields=["name"],
+    )
+    assert not still, still
+
+
+def _ingress_hosts(kube, app, namespace):
+    obj = kube.get_object("networking.k8s.io/v1", "Ingress", app, namespace)
+    return [rule["host"] for rule in obj["spec"]["rules"]] if obj else []
+
+
+def test_customer_adds_a_domain_that_is_served_once_verified(served, cluster, operator):
+    """A customer adds their own domain in the portal; once a manager marks it
+    verified, the runner applies the app again and the Ingress serves both
+    hosts; removing it applies the app without it."""
+    admin = served.admin()
+    (app,) = admin.call(
+        "kubernetes.app",
+        "search_read",
+        [("name", "=", "acme")],
+        fields=["id", "partner_id"],
+    )
+    admin.call(
+        "res.users",
+        "create",
+        {
+            "name": "Dora Domain",
+            "login": "dora@example.com",
+            "password": "dora-served-check",
+            "parent_id": app["partner_id"][0],
+            "groups_id": [(6, 0, [admin.xmlid("base.group_portal")])],
+        },
+    )
+    customer = served.session()
+    customer.login(served.database, "dora@example.com", "dora-served-check")
+    page = customer.get(f"/my/apps/{app['id']}").text
+    assert "Your own domains" in page
+    page = customer.post(
+        f"/my/apps/{app['id']}/domains/add",
+        {"csrf_token": customer.csrf(page), "name": "ERP.Acme-Customer.com"},
+    ).text
+    assert 'data-domain="erp.acme-customer.com"' in page, "the domain is listed"
+    assert "_mint-cloud-challenge.erp.acme-customer.com" in page
+    assert 'data-type="CNAME"' in page and "acme.mint-cloud.ch" in page
+    (domain,) = operator.call(
+        "kubernetes.app.domain",
+        "search_read",
+        [("app_id", "=", app["id"])],
+        fields=["id", "state"],
+    )
+    assert domain["state"] == "pending"
+    assert _ingress_hosts(cluster, "acme", "acme") == ["acme.mint-cloud.ch"]
+
+    operator.click("kubernetes.app.domain", "action_mark_verified", [domain["id"]])
+    wait_for(
+        lambda: (
+            _ingress_hosts(cluster, "acme", "acme")
+            == ["acme.mint-cloud.ch", "erp.acme-customer.com"]
+        ),
+        JOB_BOUND,
+        "the runner applies acme with its verified domain",
+        describe=lambda: _ingress_hosts(cluster, "acme", "acme"),
+    )
+    ingress = cluster.get_object("networking.k8s.io/v1", "Ingress", "acme", "acme")
+    assert {t["hosts"][0]: t["secretName"] for t in ingress["spec"]["tls"]} == {
+        "acme.mint-cloud.ch": "acme-tls",
+        "erp.acme-customer.com": tls_secret_name("acme", "erp.acme-customer.com"),
+    }
+
+    page = customer.get(f"/my/apps/{app['id']}").text
+    assert 'data-state="verified"' in page
+    customer.post(
+        f"/my/apps/{app['id']}/domains/{domain['id']}/remove",
+        {"csrf_token": customer.csrf(page)},
+    )
+    wait_for(
+        lambda: _ingress_hosts(cluster, "acme", "acme") == ["acme.mint-cloud.ch"],
+        JOB_BOUND,
+        "the runner applies acme without the removed domain",
+        describe=lambda: _ingress_hosts(cluster, "acme", "acme"),
+    )
 
 
 def test_nothing_logged_as_error(served):

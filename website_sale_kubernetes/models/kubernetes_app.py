@@ -90,6 +90,13 @@ class KubernetesApp(models.Model):
             self.env["kubernetes.app.variable"].sudo().create(values)
         return result
 
+    def _custom_domain_limit(self):
+        """The app's product says how many custom domains it may have."""
+        product = self.sudo().product_id.product_tmpl_id
+        if product.kubernetes_hosting:
+            return product.kubernetes_max_custom_domains
+        return super()._custom_domain_limit()
+
     def _kubernetes_pay_url(self):
         """The portal page of the oldest overdue invoice of the subscription."""
         url = super()._kubernetes_pay_url()

@@ -52,6 +52,12 @@ class ProductTemplate(models.Model):
         help="The customer gets a mail this many days before an overdue "
         "suspension and before a termination.",
     )
+    kubernetes_max_custom_domains = fields.Integer(
+        string="Custom Domains per App",
+        default=3,
+        help="How many of their own domains (erp.customer.com) a customer may "
+        "add to the production app; 0: none.",
+    )
     kubernetes_variable_ids = fields.One2many(
         "product.kubernetes.variable",
         "product_tmpl_id",
@@ -72,6 +78,14 @@ class ProductTemplate(models.Model):
             if not product.kubernetes_cluster_id:
                 raise ValidationError(
                     _("Hosting product %(name)s needs a cluster.", name=product.name)
+                )
+
+    @api.constrains("kubernetes_max_custom_domains")
+    def _check_kubernetes_max_custom_domains(self):
+        for product in self:
+            if product.kubernetes_max_custom_domains < 0:
+                raise ValidationError(
+                    _("The number of custom domains per app cannot be negative.")
                 )
 
     @api.onchange("kubernetes_hosting")

@@ -292,6 +292,11 @@ class SaleOrder(models.Model):
                     product._kubernetes_manifests("backup").manifest_id.ids
                 )
             ],
+            "upgrade_manifest_ids": [
+                fields.Command.set(
+                    product._kubernetes_manifests("upgrade").manifest_id.ids
+                )
+            ],
         }
         if prod_app is None:
             values.update(name=line.kubernetes_app_name, environment="prod")
