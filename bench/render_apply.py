@@ -150,15 +150,26 @@ def report(result):
     """The printed lines of benchmark 1 (one block per concurrency setting)."""
     r = result
     again = r["reapply"]
+    if r["concurrency"] > 1:
+        # Summed over the workers: a rate from these times would not be the
+        # throughput (the first line is).
+        summed = f"summed over {r['concurrency']} workers"
+        times = (
+            f"  render: {r['render_s']:.2f} s, apply: {r['apply_s']:.2f} s "
+            f"({summed}; fake server {r['fake_server_s']:.2f} s)   "
+        )
+    else:
+        times = (
+            f"  render: {r['render_s']:.2f} s ({r['render_apps_per_s']:.0f} apps/s)   "
+            f"apply: {r['apply_s']:.2f} s ({r['apply_apps_per_s']:.1f} apps/s, "
+            f"of which fake server {r['fake_server_s']:.2f} s)   "
+        )
     return [
         f"render+apply, core: {r['apps']} apps, {r['objects']} objects "
         f"({r['objects_per_app']:.0f}/app) in {r['total_s']:.2f} s -> "
         f"{r['apps_per_s']:.1f} apps/s, {r['objects_per_s']:.0f} objects/s "
         f"(concurrency {r['concurrency']})",
-        f"  render: {r['render_s']:.2f} s ({r['render_apps_per_s']:.0f} apps/s)   "
-        f"apply: {r['apply_s']:.2f} s ({r['apply_apps_per_s']:.1f} apps/s, "
-        f"of which fake server {r['fake_server_s']:.2f} s)   "
-        f"requests: {r['requests']['total']} ({r['requests_per_app']:.1f}/app, "
+        times + f"requests: {r['requests']['total']} ({r['requests_per_app']:.1f}/app, "
         f"{r['requests']['server_side_apply']} server-side apply)",
         f"  re-apply unchanged: {r['apps']} apps in {again['total_s']:.2f} s -> "
         f"{again['apps_per_s']:.1f} apps/s   "

@@ -26,7 +26,7 @@ from odoo.addons.queue_job.job import identity_exact
 
 from mintcloud.rollout import Candidate, Line, Strategy, counts, next_step, plan
 
-from .kubernetes_rollout_line import STARTED
+from .kubernetes_rollout_line import LOCK_RETRY_SECONDS, STARTED
 
 CHANNEL = "root.kubernetes"
 ROLLOUT_STATES = [
@@ -467,7 +467,7 @@ class KubernetesRollout(models.Model):
         if not rollout._lock():
             raise RetryableJobError(
                 "The rollout is being changed by another transaction.",
-                seconds=5,
+                seconds=LOCK_RETRY_SECONDS,
                 ignore_retry=True,
             )
         now = fields.Datetime.now()

@@ -54,6 +54,11 @@ JOB_TIMEOUT = datetime.timedelta(hours=6)
 JOB_POLL_SECONDS = 15
 #: Seconds before an app busy with another deployment is tried again.
 BUSY_RETRY_SECONDS = 30
+#: Seconds before a step that found its rollout (or line) locked by another
+#: step runs again.  Short: the other step is quick, and while a step waits,
+#: the finished lines' slots stay empty (at 5 s, the Odoo-level bench rolled
+#: out 1.7 apps/s, most of it waiting here).
+LOCK_RETRY_SECONDS = 1
 
 
 class KubernetesRolloutLine(models.Model):
@@ -154,7 +159,7 @@ class KubernetesRolloutLine(models.Model):
         if not line._try_lock():
             raise RetryableJobError(
                 "The line is being changed by another job.",
-                seconds=5,
+                seconds=LOCK_RETRY_SECONDS,
                 ignore_retry=True,
             )
         return line._advance_one()
