@@ -190,6 +190,18 @@ def cmd_bench(args):
             server.stop()
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def stop_on_signals():
+    """Ctrl-C and a plain ``kill`` (SIGTERM) both stop Odoo and then the
+    private PostgreSQL server, also when ``make run`` was started in the
+    background, where the shell makes it ignore SIGINT."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _interrupt)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="dev/launch.py", description=__doc__.split("\n")[0]
@@ -211,6 +223,8 @@ def main(argv=None):
         command.set_defaults(func=func)
     sub.add_parser("deps").set_defaults(func=cmd_deps)
     args = parser.parse_args(argv)
+    if args.func is cmd_run:
+        stop_on_signals()
     try:
         return args.func(args)
     except KeyboardInterrupt:

@@ -1,7 +1,9 @@
 """The launcher behind ``make run``/``make test`` (``dev/``): its decisions, without Odoo."""
 
 import configparser
+import pathlib
 import stat
+import subprocess
 import sys
 
 import pytest
@@ -200,3 +202,31 @@ def test_uninstallable_addons_are_left_out_of_our_clone(tmp_path):
     (tmp_path / "README.md").write_text("not an addon")
     assert bootstrap._drop_uninstallable(str(tmp_path)) == ["session_redis"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "broken", "sale"]
+
+
+STOP_SCRIPT = """
+import os, signal, sys, time
+sys.path.insert(0, {root!r})
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # as for a job started with '&'
+from dev.launch import stop_on_signals
+stop_on_signals()
+try:
+    os.kill(os.getpid(), signal.{sig})
+    time.sleep(5)
+except KeyboardInterrupt:
+    print("stopping cleanly")
+"""
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_make_run_stops_cleanly_on_ctrl_c_and_kill_even_in_the_background(sig):
+    """The launcher turns SIGINT (even when the shell made it ignore SIGINT)
+    and SIGTERM into the clean stop: Odoo first, then PostgreSQL."""
+    root = str(pathlib.Path(__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-c", STOP_SCRIPT.format(root=root, sig=sig)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.stdout.strip() == "stopping cleanly", done.stderr
