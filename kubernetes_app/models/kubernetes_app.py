@@ -1164,7 +1164,9 @@ class KubernetesApp(models.Model):
         if app.lifecycle != "terminating" or not app.backup_job_name:
             return "Nothing to do: no final backup is awaited."
         with app.cluster_id._api_client() as client:
-            statuses = collect_status(client, namespaces=[app.namespace])
+            statuses = collect_status(
+                client, namespaces=[app.namespace], kinds=("Job",)
+            )
         progress, message = reset_progress(statuses.get(app.name), app.backup_job_name)
         started = app.backup_started_at or fields.Datetime.now()
         too_long = fields.Datetime.now() - started > datetime.timedelta(

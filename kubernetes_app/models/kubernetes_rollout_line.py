@@ -347,7 +347,9 @@ class KubernetesRolloutLine(models.Model):
         diagnosis = None
         try:
             with app.cluster_id._api_client() as client:
-                statuses = collect_status(client, namespaces=[app.namespace])
+                statuses = collect_status(
+                    client, namespaces=[app.namespace], kinds=("Job",)
+                )
                 progress, message = job_progress(statuses.get(app.name), self.job_name)
                 if progress == "failed" or (too_long and progress != "succeeded"):
                     diagnosis = self._diagnose_job(client, deployment)
