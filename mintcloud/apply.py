@@ -493,10 +493,21 @@ def _action(before, after, dry_run):
 # --- prune --------------------------------------------------------------------
 
 
-def _owned_by_controller(obj):
-    """True for objects made by a controller (a CronJob's Jobs): the owner prunes."""
-    refs = obj.get("metadata", {}).get("ownerReferences") or []
-    return any(ref.get("controller") for ref in refs)
+def prunable(obj):
+    """True when a listed labelled object of an app may be deleted as unwanted.
+
+    Never objects labelled :data:`RETAIN_LABEL` (a final backup's claim),
+    objects already being deleted, or objects made by a controller (a
+    CronJob's Jobs: the owner prunes them).  Used by :func:`_prune` and by
+    the garbage collection (:func:`mintcloud.garbage.find_garbage`).
+    """
+    meta = obj.get("metadata") or {}
+    if (meta.get("labels") or {}).get(RETAIN_LABEL) == "true":
+        return False
+    if meta.get("deletionTimestamp"):
+        return False
+    refs = meta.get("ownerReferences") or ()
+    return not any(ref.get("controller") for ref in refs)
 
 
 def _prune(dyn, app_name, namespace, kinds, keep, dry_run):
@@ -529,11 +540,7 @@ def _prune(dyn, app_name, namespace, kinds, keep, dry_run):
         for item in read_json(listed).get("items") or []:
             meta = item.get("metadata", {})
             key = (resource.group or "", kind, meta.get("namespace"), meta.get("name"))
-            if (
-                key in keep
-                or _owned_by_controller(item)
-                or meta.get("deletionTimestamp")
-            ):
+            if key in keep or not prunable(item):
                 continue
             results.append(_delete(resource, kind, api_version, meta, dry_run))
     return results
@@ -544,7 +551,7 @@ def _prune_inventory(dyn, namespace, recorded, keep):
 
     No LIST: the inventory of the last successful run says what the app
     had.  Objects the inventory missed (a failed run's) are found by the
-    cluster-wide garbage collection (:func:`mintcloud.status.collect_garbage`).
+    cluster-wide garbage collection (:func:`mintcloud.garbage.find_garbage`).
     """
     results = []
     for key, entry in recorded.items():

@@ -7,7 +7,8 @@ finds them for a whole cluster with one label-selected, paged LIST per kind
 (never one request per app); :func:`delete_garbage` deletes a list of them.
 The caller reports what it found before it deletes (the addon deletes an
 object only when two runs in a row found it, so a deployment that is still
-applying never loses an object it just created).
+applying never loses an object it just created).  Jobs are never listed
+(:data:`GC_KINDS`): reset, backup and upgrade Jobs are in no inventory.
 
 Only apps with an inventory are judged: an app without one (never deployed
 with inventories, or unknown to the caller) keeps everything.  Objects that
@@ -15,21 +16,17 @@ carry the retain label (a final backup's claim) or belong to a controller
 (a CronJob's Jobs) are never garbage.
 """
 
-from mintcloud.apply import APP_LABEL, DEFAULT_PRUNE_KINDS, RETAIN_LABEL, _delete
+from mintcloud.apply import APP_LABEL, _delete, prunable
+from mintcloud.appstate import DEPLOY_PRUNE_KINDS
 from mintcloud.errors import KubePermanentError
 from mintcloud.kube import dynamic_client, resource_for
 from mintcloud.status import PAGE_SIZE, list_labelled
 
-#: Kinds a garbage collection lists (one paged LIST each per cluster).
-GC_KINDS = DEFAULT_PRUNE_KINDS
-
-
-def _get(obj, *path):
-    for key in path:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(key)
-    return obj
+#: Kinds a garbage collection lists (one paged LIST each per cluster): the
+#: kinds a deployment prunes, so no Jobs.  Reset, backup and upgrade runs
+#: write no inventory, so their Jobs (running or done) are in none; a
+#: deployment never prunes them either.
+GC_KINDS = DEPLOY_PRUNE_KINDS
 
 
 def find_garbage(api_client, inventories, kinds=GC_KINDS, page_size=PAGE_SIZE):
@@ -37,30 +34,27 @@ def find_garbage(api_client, inventories, kinds=GC_KINDS, page_size=PAGE_SIZE):
 
     ``inventories`` is ``{app name: inventory}`` (a list as
     :meth:`mintcloud.apply.ApplyResult.inventory` makes it; None: judge
-    nothing of that app).  Returns ``[{app, apiVersion, kind, namespace,
-    name, uid}]`` sorted by app, kind and name.
+    nothing of that app).  ``kinds`` are ``(apiVersion, kind)`` pairs, each
+    listed at its apiVersion (a custom resource too).  Objects
+    :func:`mintcloud.apply.prunable` refuses are never garbage.  Returns
+    ``[{app, apiVersion, kind, namespace, name, uid}]`` sorted by app, kind
+    and name.
     """
     known = {
         app: {entry.get("uid") for entry in inventory or () if entry.get("uid")}
         for app, inventory in inventories.items()
         if inventory is not None
     }
-    api_versions = dict((kind, api_version) for api_version, kind in kinds)
     garbage = []
-    for obj in list_labelled(api_client, list(api_versions), page_size=page_size):
+    for obj in list_labelled(api_client, list(kinds), page_size=page_size):
         meta = obj.get("metadata") or {}
-        labels = meta.get("labels") or {}
-        app = labels.get(APP_LABEL)
-        if app not in known or meta.get("uid") in known[app]:
-            continue
-        if labels.get(RETAIN_LABEL) == "true" or meta.get("deletionTimestamp"):
-            continue
-        if any(ref.get("controller") for ref in meta.get("ownerReferences") or ()):
+        app = (meta.get("labels") or {}).get(APP_LABEL)
+        if app not in known or meta.get("uid") in known[app] or not prunable(obj):
             continue
         garbage.append(
             {
                 "app": app,
-                "apiVersion": obj.get("apiVersion") or api_versions[obj["kind"]],
+                "apiVersion": obj["apiVersion"],
                 "kind": obj["kind"],
                 "namespace": meta.get("namespace"),
                 "name": meta.get("name"),

@@ -12,7 +12,8 @@ app's secret values, the rules deployments use.
 The readers at the bottom are the only I/O: plain GETs through
 :func:`mintcloud.kube.get_text` (no discovery) with a short timeout, a 404
 read as "nothing there".  :func:`collect_problems` reads a whole cluster
-with one LIST of pods and one LIST of Warning events, never one per app.
+(or one namespace) with one LIST of pods and one LIST of Warning events,
+never one per app.
 """
 
 import json
@@ -857,15 +858,19 @@ def collect_problems(
     from :func:`~mintcloud.status.collect_status`): ``{app: AppProblems}``.
 
     Reads the cluster with exactly one LIST of the labelled pods and one
-    LIST of the Warning events, across all namespaces; never one request per
-    app.  ``namespaces`` restricts the result; ``secrets`` gives an app's
-    secret values (messages are redacted with them): a mapping, or a
-    function of the app name, called only for apps with warnings.
+    LIST of the Warning events; never one request per app.  ``namespaces``
+    (an iterable) restricts the result: for one namespace (a deployment
+    reading its app) the two LISTs are made in it, as
+    :func:`~mintcloud.status.collect_status` does; otherwise across all
+    namespaces and filtered here.  ``secrets`` gives an app's secret values
+    (messages are redacted with them): a mapping, or a function of the app
+    name, called only for apps with warnings.
     """
     wanted = set(namespaces) if namespaces is not None else None
-    pods = list_items(api_client, "v1", "pods", "Pod", None, APP_LABEL, None, None)
+    only = next(iter(wanted)) if wanted is not None and len(wanted) == 1 else None
+    pods = list_items(api_client, "v1", "pods", "Pod", only, APP_LABEL, None, None)
     events = list_items(
-        api_client, "v1", "events", "Event", None, None, "type=Warning", None
+        api_client, "v1", "events", "Event", only, None, "type=Warning", None
     )
     index = EventIndex()
     for app, status in statuses.items():

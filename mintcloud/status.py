@@ -358,15 +358,20 @@ def list_labelled(
 ):
     """All objects of ``kinds`` matching ``label_selector``: an iterator.
 
-    One LIST per kind (across namespaces, or in ``namespace``), paged with
-    ``limit`` and ``continue`` (``page_size`` items a request), so a cluster
-    with many apps is read in bounded memory.  Items get their ``kind`` and
+    A kind is a name (its apiVersion from :data:`KIND_API_VERSIONS`, else
+    ``v1``) or an ``(apiVersion, kind)`` pair.  One LIST per kind (across
+    namespaces, or in ``namespace``), paged with ``limit`` and ``continue``
+    (``page_size`` items a request), so a cluster with many apps is read in
+    bounded memory.  Items get their ``kind`` and
     ``apiVersion`` set (the API omits them in list items).  Kinds the server
     does not serve are skipped.  Raises a classified :class:`KubeApiError`.
     """
     dyn = dyn or dynamic_client(api_client)
     for kind in kinds:
-        api_version = KIND_API_VERSIONS.get(kind, "v1")
+        if isinstance(kind, str):
+            api_version = KIND_API_VERSIONS.get(kind, "v1")
+        else:
+            api_version, kind = kind
         try:
             resource = resource_for(dyn, api_version, kind)
         except KubePermanentError as err:

@@ -74,3 +74,91 @@ def test_pages_keep_memory_flat(kube_api, kube_client):
     pages = [r for r in kube_api.requests if "labelSelector" in r.query]
     assert [r.query.get("limit") for r in pages] == ["5", "5", "5"]
     assert ["continue" in r.query for r in pages] == [False, True, True]
+
+
+def job(name):
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name},
+        "spec": {
+            "template": {
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [{"name": "reset", "image": "busybox"}],
+                }
+            }
+        },
+    }
+
+
+def deployment(name):
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "odoo", "image": "odoo:17"}]},
+            },
+        },
+    }
+
+
+def test_jobs_are_never_garbage(kube_api, kube_client):
+    """Reset, backup and upgrade runs write no inventory: their Jobs (still
+    running, or done) must be neither reported nor deleted, while a leftover
+    Deployment of the same app still is."""
+    acme = apply_app(kube_client, "acme", "acme", [configmap("kept")])
+    reset = apply_app(kube_client, "acme", "acme", [job("acme-reset-x1")], prune=False)
+    leftover = apply_app(
+        kube_client, "acme", "acme", [deployment("acme-old")], prune=False
+    )
+    assert acme.ok and reset.ok and leftover.ok
+    kube_api.reset_requests()
+
+    garbage = find_garbage(kube_client, {"acme": acme.inventory()})
+
+    assert [(g["app"], g["kind"], g["name"]) for g in garbage] == [
+        ("acme", "Deployment", "acme-old")
+    ]
+    assert not any("/jobs" in r.path for r in kube_api.requests)
+    results = delete_garbage(kube_client, garbage)
+    assert [(o.kind, o.name, o.action) for o in results] == [
+        ("Deployment", "acme-old", "pruned")
+    ]
+    assert kube_api.get_object("batch/v1", "Job", "acme-reset-x1", "acme")
+    assert kube_api.get_object("apps/v1", "Deployment", "acme-old", "acme") is None
+
+
+def test_a_kind_is_listed_at_the_given_api_version(kube_api, kube_client):
+    """A custom resource (external-dns' DNSEndpoint) is listed at its own
+    apiVersion, not skipped as an unknown ``v1`` kind."""
+    record = {
+        "apiVersion": "externaldns.k8s.io/v1alpha1",
+        "kind": "DNSEndpoint",
+        "metadata": {"name": "acme-mail"},
+        "spec": {"endpoints": []},
+    }
+    acme = apply_app(kube_client, "acme", "acme", [configmap("kept")])
+    leftover = apply_app(kube_client, "acme", "acme", [record], prune=False)
+    assert acme.ok and leftover.ok, leftover.objects
+
+    garbage = find_garbage(
+        kube_client,
+        {"acme": acme.inventory()},
+        kinds=(("externaldns.k8s.io/v1alpha1", "DNSEndpoint"), ("v1", "ConfigMap")),
+    )
+
+    assert [(g["apiVersion"], g["kind"], g["name"]) for g in garbage] == [
+        ("externaldns.k8s.io/v1alpha1", "DNSEndpoint", "acme-mail")
+    ]
+    assert [o.action for o in delete_garbage(kube_client, garbage)] == ["pruned"]
+    assert (
+        kube_api.get_object(
+            "externaldns.k8s.io/v1alpha1", "DNSEndpoint", "acme-mail", "acme"
+        )
+        is None
+    )

@@ -938,6 +938,50 @@ def test_collect_problems_reads_pods_and_warnings_once_per_cluster(kube):
     assert only_bravo["bravo"].warning and only_bravo["acme"].warning is None
 
 
+def test_collect_problems_of_one_namespace_lists_in_it(kube):
+    """A deployment's status step reads one namespace: the pod and Warning
+    event LISTs are made in it (not across the cluster), with the result the
+    cluster-wide, filtered read gives."""
+    kube_api, client = kube
+    prod_pod = _deploy(kube_api, client, "acme")
+    int_pod = _deploy(kube_api, client, "acme-int")
+    _deploy(kube_api, client, "bravo", "bravo")
+    kube_api.crash_container(int_pod, "acme", reason="OOMKilled", exit_code=137)
+    kube_api.add_event(
+        "acme", "Pod", int_pod, "BackOff", f"Back-off {SECRET}", type="Warning", count=4
+    )
+    kube_api.add_event("acme", "Pod", prod_pod, "Pulled", "normal")
+    kube_api.add_event(
+        "bravo", "Deployment", "bravo-odoo", "Unhealthy", "probe", type="Warning"
+    )
+    statuses = collect_status(client, namespaces=["acme"])
+    now = datetime.now(timezone.utc)
+    secrets = {"acme-int": [SECRET]}
+    kube_api.reset_requests()
+
+    problems = observe.collect_problems(
+        client, statuses, namespaces=["acme"], now=now, secrets=secrets
+    )
+
+    assert [(r.method, r.path) for r in kube_api.requests] == [
+        ("GET", "/api/v1/namespaces/acme/pods"),
+        ("GET", "/api/v1/namespaces/acme/events"),
+    ]
+    assert kube_api.requests[0].query == {"labelSelector": APP_LABEL}
+    assert kube_api.requests[1].query == {"fieldSelector": "type=Warning"}
+    # Several namespaces: read across the cluster, filtered here; same result.
+    kube_api.reset_requests()
+    across = observe.collect_problems(
+        client, statuses, namespaces=["acme", "nowhere"], now=now, secrets=secrets
+    )
+    assert [r.path for r in kube_api.requests] == ["/api/v1/pods", "/api/v1/events"]
+    assert problems == across
+    assert sorted(problems) == ["acme", "acme-int"]
+    assert problems["acme-int"].warning["message"] == "Back-off ********"
+    assert problems["acme-int"].restarts == 1
+    assert problems["acme"].warning is None
+
+
 def test_diagnose_keeps_events_and_the_failing_logs(kube):
     kube_api, client = kube
     pod_name = _deploy(kube_api, client, "acme")
