@@ -51,6 +51,9 @@ MANAGER_GROUP = "kubernetes_manifest.group_kubernetes_manager"
 NAMESERVERS_PARAM = "kubernetes_app.domain_nameservers"
 #: Domains a cron run checks at most (each check is bounded by the timeouts).
 CRON_BATCH = 50
+#: An issued certificate is read again after this long (cert-manager renews
+#: it in place, weeks before it expires); one still pending, at every refresh.
+TLS_RECHECK = timedelta(days=1)
 #: How often a pending domain is checked again, by its age.
 CHECK_BACKOFF = (
     (timedelta(days=1), timedelta(minutes=10)),
@@ -677,11 +680,13 @@ class KubernetesAppDomain(models.Model):
     @api.model
     def _refresh_tls(self, apps, client, statuses):
         """Store each verified domain's certificate state: pending while the
-        Ingress does not list it, else from its TLS secret (one GET each).
+        Ingress does not list it, else from its TLS secret (one GET each, for
+        the certificates not issued yet or not read for ``TLS_RECHECK``).
 
         A cluster that cannot be read leaves the states as they are.
         """
         now = fields.Datetime.now()
+        fresh_since = now - TLS_RECHECK
         for app in apps:
             domains = app.sudo().custom_domain_ids.filtered(
                 lambda d: d.state == "verified"
@@ -699,6 +704,13 @@ class KubernetesAppDomain(models.Model):
                         "tls_checked_at": now,
                     }
                 )
+            covered = covered.filtered(
+                lambda d: (
+                    d.tls_state != "ready"
+                    or not d.tls_checked_at
+                    or d.tls_checked_at < fresh_since
+                )
+            )
             if not covered:
                 continue
             try:

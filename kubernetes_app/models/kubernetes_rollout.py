@@ -371,6 +371,8 @@ class KubernetesRollout(models.Model):
             domain += self._app_domain()
         except Exception:  # noqa: BLE001 - reported by the constraint on save
             return Apps
+        if self.only_outdated:  # the stored flag first: parse only those
+            domain.append(("is_outdated", "=", True))
         apps = Apps.search(domain, order="name, id")
         if self.only_outdated:
             apps = apps.filtered(

@@ -14,3 +14,4 @@ from . import test_garbage
 from . import test_custom_domains
 from . import test_rollout
 from . import test_rollout_tour
+from . import test_custom_domain_more

@@ -8,6 +8,8 @@ read from the module's static folder (no network).
 
 from odoo.tests import TransactionCase, new_test_user
 
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import Job
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from tests.fakes.kube_api import FakeKubeServer
@@ -21,6 +23,54 @@ MANIFEST_FILES = {
 }
 USER_GROUP = "kubernetes_manifest.group_kubernetes_user"
 MANAGER_GROUP = "kubernetes_manifest.group_kubernetes_manager"
+
+
+def drain(call, *args, **kwargs):
+    """Call ``call(*args, **kwargs)`` and run every job it leads to, in order,
+    until none is left or one asks to be retried later (a Job still running
+    on the cluster); what ``call`` returned."""
+    with trap_jobs() as trap:
+        result = call(*args, **kwargs)
+        for _round in range(10):
+            if not trap.enqueued_jobs:
+                break
+            try:
+                trap.perform_enqueued_jobs()
+            except RetryableJobError:
+                break
+    return result
+
+
+def run_stored_jobs(env, domain=(), rounds=40):
+    """Run the stored pending jobs matching ``domain`` as the job runner
+    does (started, performed, done; each in its own savepoint), again and
+    again until only jobs that wait (RetryableJobError) are left; the
+    number run."""
+    ran = 0
+    for _round in range(rounds):
+        records = env["queue.job"].search(
+            [("state", "=", "pending"), *domain], order="id"
+        )
+        progressed = False
+        for record in records:
+            job = Job.load(env, record.uuid)
+            try:
+                with env.cr.savepoint():
+                    job.set_started()
+                    job.store()
+                    job.perform()
+                    job.set_done()
+                    job.store()
+            except RetryableJobError:
+                env.invalidate_all()
+                continue
+            progressed = True
+            ran += 1
+        env.flush_all()
+        env.invalidate_all()
+        if not progressed:
+            break
+    return ran
 
 
 def kubeconfig(url):

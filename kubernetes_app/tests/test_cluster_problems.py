@@ -41,14 +41,19 @@ class TestClusterProblems(KubernetesAppCase):
 
         self.env["kubernetes.app"]._cron_refresh_status()
 
-        for kube in (self.kube, other_kube):
+        # One LIST of events and one of pods per cluster: across its
+        # namespaces, or in the namespace of a cluster's only app.
+        for kube, prefix in (
+            (self.kube, "/api/v1"),
+            (other_kube, "/api/v1/namespaces/charlie"),
+        ):
             events = [r for r in kube.requests if r.path.endswith("/events")]
             self.assertEqual(
                 [(r.method, r.path, r.query) for r in events],
-                [("GET", "/api/v1/events", {"fieldSelector": "type=Warning"})],
+                [("GET", f"{prefix}/events", {"fieldSelector": "type=Warning"})],
             )
             pods = [r for r in kube.requests if r.path.endswith("/pods")]
-            self.assertEqual([r.path for r in pods], ["/api/v1/pods"])
+            self.assertEqual([r.path for r in pods], [f"{prefix}/pods"])
         self.assertEqual(acme.pod_restarts, 1)
         self.assertEqual(
             acme.last_warning, f"BackOff on Pod/{acme_pod} (x3): Back-off (********)"
@@ -84,7 +89,7 @@ class TestClusterProblems(KubernetesAppCase):
         app = self._create_app("acme")
         self._start("acme")
         app.pod_restarts = 7
-        self.kube.inject_fault(500, times=1, path_contains="/api/v1/pods")
+        self.kube.inject_fault(500, times=1, path_contains="/pods")
         with self.assertLogs("odoo.addons.kubernetes_app", "WARNING") as logs:
             app._refresh_status()
         self.assertIn("Pods and events of Fake cluster", logs.output[0])

@@ -10,7 +10,7 @@ from odoo.addons.queue_job.tests.common import trap_jobs
 
 from mintcloud.kube import api_client
 
-from .common import KubernetesAppCase, manifest_url
+from .common import KubernetesAppCase, drain, manifest_url
 
 
 class TestLifecycle(KubernetesAppCase):
@@ -37,19 +37,8 @@ class TestLifecycle(KubernetesAppCase):
         app.backup_manifest_ids = self.backup
         return app
 
-    def _drain(self, call, *args):
-        """Call ``call(*args)`` and run every job it leads to, in order, until
-        one asks to be retried later (a backup Job still running)."""
-        with trap_jobs() as trap:
-            result = call(*args)
-            for _round in range(10):
-                if not trap.enqueued_jobs:
-                    break
-                try:
-                    trap.perform_enqueued_jobs()
-                except RetryableJobError:
-                    break
-        return result
+    def _drain(self, call, *args, **kwargs):
+        return drain(call, *args, **kwargs)
 
     def _deployment(self, app, trigger):
         return app.deployment_ids.filtered(lambda d: d.trigger == trigger)[:1]

@@ -9,18 +9,20 @@ that asks to be retried later (a Job still running, a busy app) stays
 pending.
 """
 
+import datetime
 import json
 
+from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form
 from odoo.tools import file_open
 
-from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
 
 from tests.fakes.file_server import FakeFileServer
 
-from .common import KubernetesAppCase, manifest_url
+from ..models.kubernetes_rollout_line import JOB_TIMEOUT
+from .common import KubernetesAppCase, manifest_url, run_stored_jobs
 
 ODOO_PATH = "/manifests/odoo.yaml"
 ANNOTATION = "mintcloud.io/rollout-check"
@@ -134,35 +136,11 @@ class RolloutCase(KubernetesAppCase):
     def _run_jobs(self, models=JOB_MODELS, rounds=40):
         """Run the pending jobs of ``models`` as the runner does, until only
         jobs that wait (RetryableJobError) are left; the number run."""
-        ran = 0
-        for _round in range(rounds):
-            records = self.env["queue.job"].search(
-                [
-                    ("id", ">", self.job_floor),
-                    ("state", "=", "pending"),
-                    ("model_name", "in", list(models)),
-                ],
-                order="id",
-            )
-            progressed = False
-            for record in records:
-                job = Job.load(self.env, record.uuid)
-                try:
-                    with self.env.cr.savepoint():
-                        job.set_started()
-                        job.store()
-                        job.perform()
-                        job.set_done()
-                        job.store()
-                except RetryableJobError:
-                    self.env.invalidate_all()
-                    continue
-                progressed = True
-                ran += 1
-            if not progressed:
-                break
-        self.env.invalidate_all()
-        return ran
+        return run_stored_jobs(
+            self.env,
+            [("id", ">", self.job_floor), ("model_name", "in", list(models))],
+            rounds,
+        )
 
     def _rollout_deployments(self, apps):
         return apps.deployment_ids.filtered(lambda d: d.trigger == "rollout")
@@ -540,6 +518,30 @@ class TestUpgrade(RolloutCase):
         self.assertTrue(
             any("upgrade Job" in body for body in acme.message_ids.mapped("body"))
         )
+
+    def test_an_upgrade_job_that_never_ends_fails_the_app_after_the_timeout(self):
+        acme = self._app("acme")
+        self._new_image()
+        rollout = self._rollout()
+        rollout.action_start()
+        self._run_jobs()
+        line = rollout.line_ids
+        self.assertEqual(line.state, "upgrade")
+        self.kube.start_pods("Job", line.job_name, "acme")  # and it never ends
+        self._run_jobs()
+        self.assertEqual(line.state, "upgrade", "still awaited")
+        line.job_applied_at = (
+            fields.Datetime.now() - JOB_TIMEOUT - datetime.timedelta(minutes=1)
+        )
+        self._run_jobs()
+        self.assertEqual(line.state, "failed")
+        self.assertIn("did not finish in 6 hours", line.message)
+        self.assertFalse(line.deployment_id, "the new revision was not applied")
+        self.assertEqual(
+            self._odoo(acme)["spec"]["template"]["spec"]["containers"][0]["image"],
+            OLD_IMAGE,
+        )
+        self.assertEqual(rollout.state, "halted", "counts toward the threshold")
 
     def test_backup_then_upgrade_then_the_new_pods(self):
         acme = self._app("acme")

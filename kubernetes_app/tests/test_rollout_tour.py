@@ -8,10 +8,9 @@ the jobs the rollout enqueued, as the job runner would.
 
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from odoo.addons.queue_job.job import Job
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from .common import MANAGER_GROUP, manifest_url
+from .common import MANAGER_GROUP, manifest_url, run_stored_jobs
 
 MANIFEST = "Tour rollout: Odoo"
 FILES = {"Secret": "secret", "PostgreSQL": "postgres", "Ingress": "ingress"}
@@ -66,27 +65,13 @@ class TestRolloutTour(HttpCase):
 
     def _run_jobs(self):
         """Run the stored jobs as the job runner would, until none is left."""
-        for _round in range(20):
-            records = self.env["queue.job"].search(
-                [
-                    ("state", "=", "pending"),
-                    ("model_name", "like", "kubernetes."),
-                    ("user_id.login", "=", "rollout_operator"),
-                ],
-                order="id",
-            )
-            if not records:
-                return
-            for record in records:
-                job = Job.load(self.env, record.uuid)
-                job.set_started()
-                job.store()
-                job.perform()
-                job.set_done()
-                job.store()
-            self.env.flush_all()
-            self.env.invalidate_all()
-        self.fail("the rollout's jobs did not come to an end")
+        mine = [
+            ("model_name", "like", "kubernetes."),
+            ("user_id.login", "=", "rollout_operator"),
+        ]
+        run_stored_jobs(self.env, mine, rounds=20)
+        if self.env["queue.job"].search_count([("state", "=", "pending"), *mine]):
+            self.fail("the rollout's jobs did not come to an end")
 
     def test_operator_rolls_a_manifest_out_and_sees_it_done(self):
         self.assertEqual(set(self.apps.mapped("state")), {"dry-run"})

@@ -7,11 +7,7 @@ import datetime
 from odoo import Command, fields
 from odoo.tests import TransactionCase, tagged
 
-from odoo.addons.kubernetes_app.tests.common import kubeconfig
-from odoo.addons.queue_job.exception import RetryableJobError
-from odoo.addons.queue_job.tests.common import trap_jobs
-
-from tests.fakes.kube_api import FakeKubeServer
+from odoo.addons.kubernetes_app.tests.common import drain, fake_cluster
 
 from .common import create_customer, create_hosting_fixture, create_order, manifest_url
 
@@ -22,15 +18,8 @@ class TestSubscriptionLifecycle(TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        cls.kube = FakeKubeServer().start()
-        cls.addClassCleanup(cls.kube.stop)
-        cluster = cls.env["kubernetes.cluster"].create(
-            {
-                "name": "Lifecycle cluster",
-                "domain": "mint-cloud.ch",
-                "connection": "kubeconfig",
-                "kubeconfig": kubeconfig(cls.kube.url),
-            }
+        cls.kube, cluster = fake_cluster(
+            cls.env, cls.addClassCleanup, "Lifecycle cluster", domain="mint-cloud.ch"
         )
         cls.fixture = create_hosting_fixture(cls.env, "Lifecycle", cluster=cluster)
         backup = cls.env["kubernetes.manifest"].create(
@@ -56,16 +45,7 @@ class TestSubscriptionLifecycle(TransactionCase):
     # --- helpers ----------------------------------------------------------
 
     def _drain(self, call, *args, **kwargs):
-        with trap_jobs() as trap:
-            result = call(*args, **kwargs)
-            for _round in range(10):
-                if not trap.enqueued_jobs:
-                    break
-                try:
-                    trap.perform_enqueued_jobs()
-                except RetryableJobError:
-                    break
-        return result
+        return drain(call, *args, **kwargs)
 
     def _buy(self, name):
         order = create_order(self.env, self.partner, self.fixture["product"], name)

@@ -5,11 +5,9 @@ boundary: the paid order's apps fail their deployment and nothing is applied."""
 from odoo import Command
 from odoo.tests import TransactionCase, tagged
 
-from odoo.addons.kubernetes_app.tests.common import kubeconfig
+from odoo.addons.kubernetes_app.tests.common import fake_cluster
 from odoo.addons.kubernetes_app.tests.test_tenancy import ROGUE
 from odoo.addons.queue_job.tests.common import trap_jobs
-
-from tests.fakes.kube_api import FakeKubeServer
 
 from .common import create_customer, create_hosting_fixture, create_order, manifest_url
 
@@ -20,15 +18,8 @@ class TestProductDefaultsStayInside(TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        cls.kube = FakeKubeServer().start()
-        cls.addClassCleanup(cls.kube.stop)
-        cluster = cls.env["kubernetes.cluster"].create(
-            {
-                "name": "Tenancy cluster",
-                "domain": "mint-cloud.ch",
-                "connection": "kubeconfig",
-                "kubeconfig": kubeconfig(cls.kube.url),
-            }
+        cls.kube, cluster = fake_cluster(
+            cls.env, cls.addClassCleanup, "Tenancy cluster", domain="mint-cloud.ch"
         )
         cls.fixture = create_hosting_fixture(cls.env, "Tenancy", cluster=cluster)
         rogue = cls.env["kubernetes.manifest"].create(
