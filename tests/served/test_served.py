@@ -16,6 +16,7 @@ import re
 
 import pytest
 
+from mintcloud.apply import RETAIN_LABEL
 from mintcloud.domains import tls_secret_name
 from tests.fakes.file_server import FakeFileServer
 from tests.fakes.kube_api import FakeKubeServer
@@ -525,6 +526,62 @@ def test_customer_adds_a_domain_that_is_served_once_verified(served, cluster, op
         "the runner applies acme without the removed domain",
         describe=lambda: _ingress_hosts(cluster, "acme", "acme"),
     )
+
+
+def test_operator_terminates_the_integration_app(served, cluster, operator):
+    """Terminate (the app name typed) runs the final backup Job through the
+    runner, waits for it, then deletes the app's objects, and only its own:
+    the production app in the same namespace keeps running."""
+    (app,) = operator.call(
+        "kubernetes.app", "search_read", [("name", "=", "acme-int")], fields=["id"]
+    )
+    wizard = operator.call(
+        "kubernetes.app.terminate",
+        "create",
+        {"app_id": app["id"], "confirm_name": "acme-int"},
+    )
+    operator.click("kubernetes.app.terminate", "action_confirm", [wizard])
+
+    def backup_job():
+        (found,) = operator.call(
+            "kubernetes.app",
+            "read",
+            [app["id"]],
+            ["lifecycle", "backup_job_name", "backup_state"],
+        )
+        name = found["backup_job_name"]
+        if found["lifecycle"] == "terminating" and name:
+            if cluster.get_object("batch/v1", "Job", name, "acme"):
+                return name
+        return None
+
+    job_name = wait_for(backup_job, JOB_BOUND, "the final backup Job applied")
+    assert objects_of(cluster, "acme-int"), "nothing deleted before the backup"
+    cluster.finish_job(job_name, "acme", succeeded=True)
+
+    def terminated():
+        (found,) = operator.call(
+            "kubernetes.app",
+            "search_read",
+            [("id", "=", app["id"]), ("active", "in", [True, False])],
+            fields=["lifecycle", "state", "active", "backup_state"],
+        )
+        return found if found["lifecycle"] == "terminated" else None
+
+    # The runner polls the backup Job every 30 s.
+    found = wait_for(terminated, JOB_BOUND + 30, "acme-int terminated")
+    assert (found["state"], found["active"]) == ("terminated", False), found
+    assert found["backup_state"] == "succeeded", found
+    left = [
+        o
+        for o in objects_of(cluster, "acme-int")
+        if not o["metadata"].get("deletionTimestamp")
+        and o["metadata"]["name"] != job_name  # the backup Job: its TTL ends it
+        and o["metadata"].get("labels", {}).get(RETAIN_LABEL) != "true"
+    ]
+    assert not left, [(o["kind"], o["metadata"]["name"]) for o in left]
+    assert cluster.get_object("apps/v1", "Deployment", "acme-odoo", "acme")
+    assert cluster.get_object("v1", "Namespace", "acme"), "acme still lives there"
 
 
 def test_nothing_logged_as_error(served):
