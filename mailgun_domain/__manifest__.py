@@ -3,7 +3,7 @@
 {
     "name": "Mailgun Domain",
     "summary": "Each app hostname becomes a Mailgun sending domain; invitations are sent under it",
-    "version": "17.0.1.2.0",
+    "version": "17.0.1.3.0",
     "category": "Tools",
     "website": "https://github.com/mint-cloud/mint-cloud",
     "author": "Mint Cloud",

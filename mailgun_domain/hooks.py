@@ -12,7 +12,7 @@ def uninstall_hook(env):
             (
                 "method_name",
                 "in",
-                ["_job_send_invitation", "_job_apply_mailgun_changes"],
+                ["_job_send_invitation", "_job_send_customer_mail"],
             ),
         ]
     ).unlink()

@@ -1,6 +1,7 @@
 from . import kubernetes_cluster
 from . import kubernetes_app
 from . import kubernetes_app_domain
+from . import kubernetes_app_change
 from . import kubernetes_app_manifest
 from . import kubernetes_variable_mixin
 from . import kubernetes_app_variable

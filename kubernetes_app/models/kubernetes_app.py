@@ -128,10 +128,10 @@ MANAGER_GROUP = "kubernetes_manifest.group_kubernetes_manager"
 NO_DEPLOY = "kubernetes_app_no_deploy"
 #: Custom domains an app may have when nothing else (its product) says.
 DEFAULT_CUSTOM_DOMAIN_LIMIT = 3
-#: Waiting for a busy app before applying its new domains: every 15 s, for
-#: up to 10 minutes.
-DOMAIN_APPLY_WAIT_SECONDS = 15
-DOMAIN_APPLY_WAIT_RETRIES = 40
+#: Waiting for a busy app before applying it again with new values (its
+#: domains, its Mailgun credentials): every 15 s, for up to 10 minutes.
+APPLY_AGAIN_WAIT_SECONDS = 15
+APPLY_AGAIN_WAIT_RETRIES = 40
 
 
 class KubernetesApp(models.Model):
@@ -202,12 +202,6 @@ class KubernetesApp(models.Model):
     )
     custom_domain_limit = fields.Integer(
         string="Custom Domains Allowed", compute="_compute_custom_domain_limit"
-    )
-    custom_domains_version = fields.Integer(
-        readonly=True,
-        copy=False,
-        help="Bumped when the served custom domains change; a job waiting for "
-        "a busy app applies it again unless a later change superseded it.",
     )
     builtin_variables_yaml = fields.Text(
         string="Built-in and Default Variables",
@@ -873,25 +867,38 @@ class KubernetesApp(models.Model):
         )
 
     def _custom_domains_changed(self, note):
-        """The served domains changed: apply the app again (once deployed).
+        """The served domains changed: apply the app again (see _apply_again)."""
+        return self._apply_again(note)
 
-        While a deployment is queued or running (it may render from before
-        this transaction commits) a job waits for it, then applies again;
-        re-applying is idempotent, so a deployment that already had the new
-        domains costs one unchanged apply at most.
+    def _apply_again(self, note):
+        """Values the manifests render changed: apply the app again, once.
+
+        The change is a new ``kubernetes.app.change`` (its id the version;
+        never a write on the app's row, which a running deployment holds);
+        each deployment notes the version it rendered.  A terminating or terminated app is left alone; an app
+        never deployed gets them with its first deployment.  While a
+        deployment is queued or running (it may render from before this
+        transaction commits), a job waits for it and applies again unless a
+        later change took over or a finished deployment rendered them.
+        ``note`` goes to the chatter when the app is applied again.
         """
         self.ensure_one()
         app = self.sudo()
         if app.lifecycle in ("terminating", "terminated"):
             return
-        app.custom_domains_version += 1
+        version = (
+            self.env["kubernetes.app.change"]
+            .sudo()
+            .create({"app_id": app.id, "note": note})
+            .id
+        )
         if app._busy_deployments():
             app.with_delay(
                 channel=LIFECYCLE_CHANNEL,
                 identity_key=identity_exact,
-                max_retries=DOMAIN_APPLY_WAIT_RETRIES,
+                max_retries=APPLY_AGAIN_WAIT_RETRIES,
                 description=_("Kubernetes: apply %(app)s again", app=app.name),
-            )._job_apply_custom_domains(app.custom_domains_version, note)
+            )._job_apply_again(version, note)
             return
         deployed = app.deployment_ids.filtered(
             lambda d: d.trigger != "status" and d.state in ("done", "dry_run")
@@ -900,27 +907,41 @@ class KubernetesApp(models.Model):
             app._enqueue_deployment("apply")
             app.message_post(body=note)
 
-    def _job_apply_custom_domains(self, version, note):
-        """Apply the app again once its busy deployment finished; nothing when a
-        later change of its domains (``version``) took over."""
+    def _job_apply_again(self, version, note):
+        """Apply the app again once its busy deployment finished.
+
+        Idempotent: nothing when the app is gone or terminating, when a later
+        change (a later ``kubernetes.app.change``) has its own job, or when a
+        finished deployment rendered ``version`` or a later one.
+        """
         self.ensure_one()
         app = self.sudo()
         if not app.exists() or app.lifecycle in ("terminating", "terminated"):
             return "Nothing to do: the app is gone or terminated."
-        if app.custom_domains_version > version:
-            return "Nothing to do: a later change of the domains applies the app."
+        Change = self.env["kubernetes.app.change"].sudo()
+        if Change.search_count([("app_id", "=", app.id), ("id", ">", version)]):
+            return "Nothing to do: a later change applies the app."
         if app._busy_deployments(mark_lost=True):
             if self.env["kubernetes.deployment"]._is_last_attempt():
                 text = _(
-                    "The app's domains changed while a deployment ran that did "
+                    "The app's values changed while a deployment ran that did "
                     "not finish in time: apply the app again."
                 )
                 app.message_post(body=text)
                 return text
             raise RetryableJobError(
                 "A deployment of the app is queued or running; applying after it.",
-                seconds=DOMAIN_APPLY_WAIT_SECONDS,
+                seconds=APPLY_AGAIN_WAIT_SECONDS,
             )
+        rendered = app.deployment_ids.filtered(
+            lambda d: (
+                d.trigger != "status"
+                and d.state in ("done", "dry_run", "failed")
+                and d.vars_version >= version
+            )
+        )
+        if rendered:
+            return "Nothing to do: a deployment rendered the new values."
         app._enqueue_deployment("apply")
         app.message_post(body=note)
         return note

@@ -124,6 +124,14 @@ class KubernetesDeployment(models.Model):
     upgrade_id = fields.Char(
         string="Upgrade ID", readonly=True, help="Suffix of the upgrade Job's name."
     )
+    vars_version = fields.Integer(
+        string="Values Version",
+        readonly=True,
+        copy=False,
+        help="The last change of the app's values (kubernetes.app.change) this "
+        "deployment rendered: applying the app again after it is skipped when "
+        "it rendered them already.",
+    )
     manifest_revisions = fields.Text(
         readonly=True,
         help="The revision (SHA-256) of each manifest this deployment rendered "
@@ -262,6 +270,8 @@ class KubernetesDeployment(models.Model):
             }
         )
         if self.trigger != "status":
+            # Read in the deployment's own transaction: the values it renders.
+            self.vars_version = self.env["kubernetes.app.change"]._seen(self.app_id)
             self.app_id.state = "deploying"
         secrets = []
         try:

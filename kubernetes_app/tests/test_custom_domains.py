@@ -325,35 +325,83 @@ class TestCustomDomains(KubernetesAppCase):
 
     # --- a busy app, TLS, the cron ------------------------------------------
 
+    def _apply_rendered_first(self, trap):
+        """Apply the app: its deployment renders now and is still running
+        when what follows commits; the deployment."""
+        self.app.action_apply()
+        busy = self.app.last_deployment_id
+        trap.perform_enqueued_jobs()
+        busy.state = "running"
+        return busy
+
+    def _waiting(self, trap):
+        return [j for j in trap.enqueued_jobs if j.method_name == "_job_apply_again"]
+
     def test_verified_while_busy_waits_then_applies(self):
         domain = self._add()
         with trap_jobs() as trap:
-            self.app.action_apply()
-            busy = self.app.last_deployment_id
+            busy = self._apply_rendered_first(trap)
             domain.with_user(self.manager).action_mark_verified()
-            waiting = [
-                j
-                for j in trap.enqueued_jobs
-                if j.method_name == "_job_apply_custom_domains"
-            ]
+            waiting = self._waiting(trap)
             self.assertEqual(len(waiting), 1)
             # The app is busy: the job waits without applying.
             with self.assertRaises(RetryableJobError):
                 waiting[0].perform()
             trap.enqueued_jobs.remove(waiting[0])
-            trap.perform_enqueued_jobs()  # the busy deployment
+            busy.state = "done"  # the busy deployment finished
             self.assertEqual(busy.state, "done")
             waiting[0].perform()
             self.assertEqual(self.app.last_deployment_id.trigger, "apply")
             self.assertNotEqual(self.app.last_deployment_id, busy)
             trap.perform_enqueued_jobs()
         self.assertEqual(self._hosts(self._ingress())[0][-1], DOMAIN)
-        # A later change supersedes a waiting job.
-        version = self.app.custom_domains_version
-        self.app.custom_domains_version += 1
-        self.assertIn(
-            "later change", self.app._job_apply_custom_domains(version, "note")
-        )
+        # Two changes while the app is busy: a later change supersedes a
+        # waiting job, the app is applied again once.
+        second = self._add("shop.customer.com")
+        with trap_jobs() as trap:
+            busy = self._apply_rendered_first(trap)
+            second.with_user(self.manager).action_mark_verified()
+            second.action_make_primary()
+            waiting = self._waiting(trap)
+            self.assertEqual(len(waiting), 2)
+            busy.state = "done"
+            count = len(self.app.deployment_ids)
+            for job in waiting:
+                trap.enqueued_jobs.remove(job)
+            results = [job.perform() for job in waiting]
+            self.assertIn("later change", results[0])
+            self.assertEqual(len(self.app.deployment_ids), count + 1)
+            self.assertEqual(self.app.last_deployment_id.trigger, "apply")
+            trap.perform_enqueued_jobs()
+        hosts, _tls = self._hosts(self._ingress())
+        self.assertEqual(hosts, ["acme.mint-cloud.ch", DOMAIN, "shop.customer.com"])
+
+    def test_a_busy_deployment_that_rendered_the_change_is_enough(self):
+        """The queued deployment runs after the change committed: it serves
+        the domain, and the waiting job applies nothing more."""
+        domain = self._add()
+        with trap_jobs() as trap:
+            self.app.action_apply()
+            busy = self.app.last_deployment_id
+            domain.with_user(self.manager).action_mark_verified()
+            (waiting,) = self._waiting(trap)
+            trap.enqueued_jobs.remove(waiting)
+            trap.perform_enqueued_jobs()  # the busy deployment
+            self.assertEqual(busy.state, "done")
+            self.assertIn("rendered the new values", waiting.perform())
+            self.assertEqual(self.app.last_deployment_id, busy)
+            trap.assert_jobs_count(0)
+        self.assertEqual(self._hosts(self._ingress())[0][-1], DOMAIN)
+
+    def test_a_terminating_app_is_not_applied_again(self):
+        domain = self._add()
+        self.app.lifecycle = "terminating"
+        count = len(self.app.deployment_ids)
+        with trap_jobs() as trap:
+            domain.with_user(self.manager).action_mark_verified()
+            trap.assert_jobs_count(0)
+        self.assertEqual(len(self.app.deployment_ids), count)
+        self.assertIn("terminated", self.app._job_apply_again(1, "note"))
 
     def test_tls_ready_per_domain_from_its_secret(self):
         ready, waiting = self._add(), self._add("shop.customer.com")

@@ -54,10 +54,6 @@ INVITATION_STATES = [
 ]
 #: Deployment object actions that leave the object on the cluster.
 APPLIED = ("created", "configured", "unchanged")
-#: Waiting for a queued or running deployment before applying new Mailgun
-#: values: every 15 s, for up to 10 minutes.
-APPLY_WAIT_SECONDS = 15
-APPLY_WAIT_RETRIES = 40
 
 
 class KubernetesApp(models.Model):
@@ -380,7 +376,7 @@ class KubernetesApp(models.Model):
                 line.write(values)
             else:
                 Variable.create(dict(values, app_id=app.id, name=name))
-        app._mailgun_apply_if_deployed(
+        app._apply_again(
             _("The Mailgun SMTP settings are new: the app is applied again.")
         )
 
@@ -388,71 +384,9 @@ class KubernetesApp(models.Model):
         """Mailgun changed the domain's records: publish them again."""
         self.ensure_one()
         if self.cluster_id.mailgun_publish_dns:
-            self.sudo()._mailgun_apply_if_deployed(
+            self.sudo()._apply_again(
                 _("The Mailgun DNS records changed: the app is applied again.")
             )
-
-    def _mailgun_apply_if_deployed(self, note):
-        """Apply again when a deployment already ran without the new values.
-
-        The values (SMTP credentials, DNS records) get a new version on the
-        domain; each deployment notes the version it rendered with.  Without
-        any deployment, the first one reads them.  While one is queued or
-        running (it may render from before this transaction commits), a job
-        waits for it and applies again unless it rendered this version.
-        """
-        self.ensure_one()
-        domain = self.sudo().mailgun_domain_id
-        domain.vars_version += 1
-        if self._busy_deployments():
-            self.with_delay(
-                channel=CHANNEL,
-                identity_key=identity_exact,
-                max_retries=APPLY_WAIT_RETRIES,
-                description=_("Mailgun: apply %(name)s again", name=self.name),
-            )._job_apply_mailgun_changes(domain.vars_version, note)
-            return
-        done = self.deployment_ids.filtered(
-            lambda d: d.trigger != "status" and d.state in ("done", "dry_run")
-        )
-        if done:
-            self._enqueue_deployment("apply")
-            self.message_post(body=note)
-
-    def _job_apply_mailgun_changes(self, version, note):
-        """Apply the app again once its queued or running deployment finished.
-
-        Idempotent: nothing when a finished deployment rendered ``version``
-        of the Mailgun values or a later one.
-        """
-        self.ensure_one()
-        app = self.sudo()
-        if not app.exists():
-            return "Nothing to do: the app is gone."
-        if app._busy_deployments(mark_lost=True):
-            if self.env["mailgun.domain"]._is_last_attempt():
-                text = _(
-                    "The Mailgun values changed while a deployment was running; "
-                    "it did not finish in time: apply the app again."
-                )
-                app.message_post(body=text)
-                return text
-            raise RetryableJobError(
-                "A deployment of the app is queued or running; applying after it.",
-                seconds=APPLY_WAIT_SECONDS,
-            )
-        rendered = app.deployment_ids.filtered(
-            lambda d: (
-                d.trigger != "status"
-                and d.state in ("done", "dry_run", "failed")
-                and d.mailgun_vars_version >= version
-            )
-        )
-        if rendered:
-            return "Nothing to do: a deployment rendered the new values."
-        app._enqueue_deployment("apply")
-        app.message_post(body=note)
-        return note
 
     def _mailgun_sending_domain(self):
         """The Mailgun domain the app sends from: the customer's own domain
@@ -874,17 +808,45 @@ class KubernetesApp(models.Model):
     # ------------------------------------------------------------------
 
     def _send_customer_mail(self, template, values):
-        """From the app's own Mailgun domain while it is active; otherwise (or
-        when Mailgun refuses) through Odoo's mail server, noted in the chatter.
+        """From the app's own Mailgun domain while it is active, in a job;
+        otherwise through Odoo's mail server (queued mail, as without Mailgun).
 
-        A suspension or a resumption never waits for mail: Mailgun errors do
-        not stop the lifecycle step."""
+        The job is created in this transaction: a rollback (a retried
+        lifecycle step, a failed request) sends nothing, and nothing sent
+        is sent again by a transaction that is retried."""
         self.ensure_one()
         app = self.sudo()
+        if not app._mailgun_sends_customer_mail():
+            return super()._send_customer_mail(template, values)
+        app.with_delay(
+            channel=CHANNEL,
+            identity_key=identity_exact,
+            max_retries=MAX_RETRIES,
+            description=_("Mailgun: mail to the customer of %(name)s", name=app.name),
+        )._job_send_customer_mail(template, values)
+
+    def _mailgun_sends_customer_mail(self):
+        """True when Mailgun is enabled and the app's domain is active."""
+        self.ensure_one()
+        config = self.env["mailgun.domain"]._config()
+        return bool(config["enabled"] and self._mailgun_ready_to_send())
+
+    def _job_send_customer_mail(self, template, values):
+        """Render ``template`` with ``values`` and send it via Mailgun; through
+        Odoo's mail server when Mailgun cannot send it now or refuses it
+        (noted in the chatter).
+
+        A suspension or a resumption never waits for mail: Mailgun errors
+        are not retried."""
+        self.ensure_one()
+        app = self.sudo()
+        if not app.exists() or not template.exists():
+            return "Nothing to do: the app or the template is gone."
+        if not app._mailgun_sends_customer_mail():
+            super()._send_customer_mail(template, values)
+            return "Sent through Odoo's mail server: Mailgun cannot send it now."
         Domain = self.env["mailgun.domain"]
         config = Domain._config()
-        if not config["enabled"] or not app._mailgun_ready_to_send():
-            return super()._send_customer_mail(template, values)
         template = template.sudo().with_context(**values)
         rendered = {
             field: template._render_field(field, app.ids, compute_lang=True)[app.id]
@@ -903,23 +865,23 @@ class KubernetesApp(models.Model):
             )
         except MailgunError as error:
             _logger.warning("Mail of app %s not sent via Mailgun: %s", app.name, error)
-            app.message_post(
-                body=_(
-                    "%(subject)s: Mailgun refused it (%(error)s); sent through "
-                    "Odoo's mail server instead.",
-                    subject=rendered["subject"],
-                    error=error,
-                )
-            )
-            return super()._send_customer_mail(template, values)
-        app.message_post(
-            body=_(
-                "%(subject)s: sent to %(to)s via Mailgun from %(sender)s.",
+            text = _(
+                "%(subject)s: Mailgun refused it (%(error)s); sent through "
+                "Odoo's mail server instead.",
                 subject=rendered["subject"],
-                to=app.partner_id.email,
-                sender=sender,
+                error=error,
             )
+            app.message_post(body=text)
+            super()._send_customer_mail(template, values)
+            return text
+        text = _(
+            "%(subject)s: sent to %(to)s via Mailgun from %(sender)s.",
+            subject=rendered["subject"],
+            to=app.partner_id.email,
+            sender=sender,
         )
+        app.message_post(body=text)
+        return text
 
     def _on_terminated(self):
         """A terminated app's Mailgun domain goes (deleted in Mailgun in a job)."""

@@ -87,13 +87,6 @@ class MailgunDomain(models.Model):
         "SMTP password was reset.",
     )
     last_error = fields.Text(readonly=True)
-    vars_version = fields.Integer(
-        readonly=True,
-        copy=False,
-        help="Bumped when the values the app's manifests get from this domain "
-        "(SMTP credentials, DNS records) change; deployments note the version "
-        "they rendered.",
-    )
     config_failed = fields.Boolean(
         readonly=True,
         help="The registration failed on a configuration error (API key or "

@@ -172,9 +172,7 @@ class TestDnsPublishedByTheCluster(MailgunCase):
             first.state = "running"  # still running when the registration commits
             register[0].perform()
             (helper,) = [
-                j
-                for j in trap.enqueued_jobs
-                if j.method_name == "_job_apply_mailgun_changes"
+                j for j in trap.enqueued_jobs if j.method_name == "_job_apply_again"
             ]
             with self.assertRaises(RetryableJobError):
                 helper.perform()
@@ -188,6 +186,17 @@ class TestDnsPublishedByTheCluster(MailgunCase):
         self.assertEqual(app.mailgun_state, "active")
         self.assertEqual(len(self.mailgun.messages), 1)
         self.assertEqual(len(app.deployment_ids), 2)
+
+    def test_changed_records_of_a_terminating_app_apply_nothing(self):
+        app = self._create(
+            "acme", cluster=self.cluster, manifest_line_ids=self._dns_lines()
+        )
+        app.lifecycle = "terminating"
+        with trap_jobs() as trap:
+            app._mailgun_dns_records_changed()
+            trap.assert_jobs_count(0)
+        self.assertEqual(len(app.deployment_ids), 1)
+        self.assertFalse(self._notes(app, "DNS records changed"))
 
     def test_without_the_option_nothing_is_published_and_the_invitation_waits(self):
         self.cluster.mailgun_publish_dns = False
