@@ -20,6 +20,7 @@ from mintcloud.apply import RETAIN_LABEL
 from mintcloud.domains import tls_secret_name
 from tests.fakes.file_server import FakeFileServer
 from tests.fakes.kube_api import FakeKubeServer
+from tests.fakes.mailgun_api import FakeMailgunServer
 from tests.served.client import RpcError, wait_for
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -526,6 +527,103 @@ def test_customer_adds_a_domain_that_is_served_once_verified(served, cluster, op
         "the runner applies acme without the removed domain",
         describe=lambda: _ingress_hosts(cluster, "acme", "acme"),
     )
+
+
+def test_a_new_app_gets_its_mailgun_domain_and_the_invitation(served, cluster):
+    """With Mailgun configured, the runner registers a new app's host name as
+    a Mailgun domain while its first deployment runs (once: the change of
+    its SMTP values never waits for the deployment), applies it again with
+    the SMTP credentials, and sends the invitation once Mailgun verified it."""
+    mailgun = FakeMailgunServer(api_key="key-served").start()
+    admin = served.admin()
+    try:
+        for key, value in {
+            "enabled": "True",
+            "api_key": "key-served",
+            "base_url": mailgun.url,
+            "region": "us",
+        }.items():
+            admin.call(
+                "ir.config_parameter", "set_param", f"mailgun_domain.{key}", value
+            )
+        (acme,) = admin.call(
+            "kubernetes.app",
+            "search_read",
+            [("name", "=", "acme")],
+            fields=["manifest_line_ids"],
+        )
+        manifest_ids = [
+            line["manifest_id"][0]
+            for line in admin.call(
+                "kubernetes.app.manifest",
+                "read",
+                acme["manifest_line_ids"],
+                ["manifest_id"],
+            )
+        ]
+        partner_id = admin.call(
+            "res.partner",
+            "create",
+            {"name": "Mara Mailer", "email": "mara@example.com"},
+        )
+        app_id = admin.call(
+            "kubernetes.app",
+            "create",
+            {
+                "name": "mailer",
+                "cluster_id": admin.xmlid("kubernetes_app.cluster_demo"),
+                "partner_id": partner_id,
+                "manifest_line_ids": [
+                    (0, 0, {"sequence": i, "manifest_id": manifest_id})
+                    for i, manifest_id in enumerate(manifest_ids)
+                ],
+            },
+        )
+        host = "mailer.mint-cloud.ch"
+
+        def registered():
+            found = admin.call(
+                "mailgun.domain",
+                "search_read",
+                [("name", "=", host)],
+                fields=["state"],
+            )
+            if not found or found[0]["state"] != "unverified":
+                return None
+            applied = admin.call(
+                "kubernetes.deployment",
+                "search_read",
+                [("app_id", "=", app_id), ("state", "in", ["queued", "running"])],
+                fields=["id"],
+            )
+            smtp = admin.call(
+                "kubernetes.app.variable",
+                "search_count",
+                [("app_id", "=", app_id), ("name", "=like", "smtp%")],
+            )
+            return found[0] if smtp and not applied else None
+
+        domain = wait_for(registered, JOB_BOUND, "mailer's Mailgun domain registered")
+        registrations = [
+            r
+            for r in mailgun.request_log
+            if r["method"] == "POST" and r["path"].endswith("/domains")
+        ]
+        assert len(registrations) == 1, "registered once, never retried"
+        assert objects_of(cluster, "mailer"), "the app is on the API server"
+        assert not mailgun.messages, "no invitation before the domain is verified"
+
+        mailgun.set_domain_active(host)
+        admin.click("mailgun.domain", "action_verify", [domain["id"]])
+        sent = wait_for(
+            lambda: mailgun.messages or None, JOB_BOUND, "the invitation sent"
+        )
+        assert len(sent) == 1, sent
+        assert sent[0]["to"] == ["mara@example.com"], sent[0]
+        assert sent[0]["from"] == f"noreply@{host}", sent[0]
+    finally:
+        admin.call("ir.config_parameter", "set_param", "mailgun_domain.enabled", "")
+        mailgun.stop()
 
 
 def test_operator_terminates_the_integration_app(served, cluster, operator):
