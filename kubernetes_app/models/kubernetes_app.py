@@ -955,16 +955,25 @@ class KubernetesApp(models.Model):
         a reset, a backup, a status check or a termination): its objects and
         inventory are what the app has on the cluster."""
         self.ensure_one()
+        return self._last_deploys().get(self, self.env["kubernetes.deployment"])
+
+    def _last_deploys(self):
+        """:meth:`_last_deploy` of each of these apps, in one query:
+        ``{app: deployment}`` (apps never deployed are left out)."""
+        if not self:
+            return {}
         Deployment = self.env["kubernetes.deployment"].sudo()
-        return Deployment.search(
-            [
-                ("app_id", "=", self.id),
-                ("state", "=", "done"),
-                ("trigger", "not in", NOT_DEPLOYS),
-            ],
-            order="id desc",
-            limit=1,
+        Deployment.flush_model(["app_id", "state", "trigger"])
+        self.env.cr.execute(
+            "SELECT DISTINCT ON (app_id) app_id, id FROM kubernetes_deployment "
+            "WHERE app_id IN %s AND state = 'done' AND trigger NOT IN %s "
+            "ORDER BY app_id, id DESC",
+            (tuple(self.ids), tuple(NOT_DEPLOYS)),
         )
+        found = dict(self.env.cr.fetchall())
+        deployments = Deployment.browse(list(found.values()))
+        by_id = {d.id: d for d in deployments}
+        return {app: by_id[found[app.id]] for app in self if app.id in found}
 
     def _busy_deployments(self, mark_lost=False):
         """The queued or running deployments of these apps whose job is alive.

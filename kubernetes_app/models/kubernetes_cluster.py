@@ -254,10 +254,12 @@ class KubernetesCluster(models.Model):
         apps = self.env["kubernetes.app"].sudo().search([("cluster_id", "=", self.id)])
         busy = apps._busy_deployments().app_id
         inventories = {}
-        for app in apps - busy:
-            last = app._last_deploy()
+        judged = apps - busy
+        last_deploys = judged._last_deploys()  # one query for the cluster
+        for app in judged:
+            last = last_deploys.get(app)
             inventories[app.name] = (
-                json.loads(last.inventory) if last.inventory else None
+                json.loads(last.inventory) if last and last.inventory else None
             )
         with self._api_client() as client:
             found = find_garbage(client, inventories)
