@@ -158,25 +158,19 @@ class MailgunDomain(models.Model):
         )
 
     def action_verify(self):
-        """Ask Mailgun to check the DNS records now and show the new state."""
-        config = self._config()
-        problem = self._config_problem(config)
+        """Ask Mailgun to check the DNS records now, in a job: Mailgun's
+        check resolves DNS and can take seconds, never in this request."""
+        problem = self._config_problem(self._config())
         if problem:
             raise UserError(problem)
-        client = self._client(config)
-        for domain in self.sudo().filtered(lambda d: d.state != "pending"):
-            try:
-                domain._verify(client)
-            except MailgunAuthError as error:
-                self._set_config_error(str(error))
-                raise UserError(str(error)) from None
-            except MailgunError as error:
-                raise UserError(str(error)) from None
-        states = dict(self._fields["state"]._description_selection(self.env))
+        self.sudo().filtered(lambda d: d.state != "pending")._enqueue_verify(
+            recheck=True
+        )
         return self._notification(
-            _("DNS checked"),
-            ", ".join(f"{d.name}: {states[d.state]}" for d in self),
-            "success" if all(d.state == "active" for d in self) else "warning",
+            _("Verification queued"),
+            _(
+                "Mailgun checks the DNS records in the background; the state shows its answer."
+            ),
         )
 
     @api.model
@@ -461,22 +455,27 @@ class MailgunDomain(models.Model):
         self.ensure_one()
         self._store(client.verify_domain(self.name))
 
-    def _enqueue_verify(self):
-        """Ask Mailgun in a job to verify these domains (after a deployment)."""
+    def _enqueue_verify(self, recheck=False):
+        """Ask Mailgun in a job to verify these domains (after a deployment;
+        with ``recheck``, once, whatever their state: *Verify now*)."""
         for domain in self:
             domain.with_delay(
                 channel=CHANNEL,
                 identity_key=identity_exact,
                 max_retries=VERIFY_MAX_RETRIES,
                 description=_("Mailgun: verify domain %(name)s", name=domain.name),
-            )._job_verify()
+            )._job_verify(**({"recheck": True} if recheck else {}))
 
-    def _job_verify(self):
-        """Verify an unverified domain; retried while Mailgun does not see DNS yet."""
+    def _job_verify(self, recheck=False):
+        """Verify an unverified domain; retried while Mailgun does not see DNS
+        yet.  With ``recheck`` (an operator's *Verify now*): any registered
+        domain, one answer, not retried for DNS."""
         self.ensure_one()
         domain = self.sudo()
-        if not domain.exists() or domain.state != "unverified":
-            return "Nothing to do: the domain is gone or not unverified."
+        if not domain.exists():
+            return "Nothing to do: the domain is gone."
+        if domain.state == "pending" or (domain.state != "unverified" and not recheck):
+            return f"Nothing to do: the domain is {domain.state}."
         config = self._config()
         problem = self._config_problem(config)
         if problem:
@@ -499,7 +498,7 @@ class MailgunDomain(models.Model):
         if domain.state == "active":
             return f"Domain {domain.name} is active."
         text = f"Mailgun does not see the DNS records of {domain.name} yet."
-        if self._is_last_attempt():
+        if recheck or self._is_last_attempt():
             return text + " The hourly verification goes on."
         raise RetryableJobError(text)
 

@@ -237,15 +237,33 @@ class TestMailgunDomain(MailgunCase):
         self.assertEqual(len(verifies), 2)
 
     def test_check_dns_button_and_refused_key(self):
+        """*Verify now* queues the check: no Mailgun call in the request."""
         app = self._create("acme")
         self.mailgun.set_domain_active("acme.example.org")
-        action = app.action_verify_mailgun_domain()
-        self.assertEqual(action["params"]["type"], "success")
+        asked = len(self.mailgun.request_log)
+        with trap_jobs() as trap:
+            action = app.action_verify_mailgun_domain()
+            self.assertEqual(len(self.mailgun.request_log), asked)
+            self.assertEqual(action["params"]["title"], "Verification queued")
+            trap.assert_jobs_count(1, only=app.mailgun_domain_id._job_verify)
+            self._perform_all(trap)
         self.assertEqual(app.mailgun_state, "active")
         self.mailgun.api_key = "key-another-account"
+        with trap_jobs() as trap:
+            app.action_verify_mailgun_domain()
+            self._perform_all(trap)
+        error = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("mailgun_domain.config_error")
+        )
+        self.assertIn("HTTP 401", error)
+        self.assertEqual(app.mailgun_state, "active", "a refused key changes no state")
+        # A disabled Mailgun is refused at once, with the reason.
+        self._set_params(enabled="")
         with self.assertRaises(UserError) as caught:
             app.action_verify_mailgun_domain()
-        self.assertIn("HTTP 401", str(caught.exception))
+        self.assertIn("disabled", str(caught.exception))
 
     def test_smtp_credentials_are_secret_variables_used_by_the_manifests(self):
         logs = self._capture_logs()
