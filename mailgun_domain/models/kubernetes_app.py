@@ -390,7 +390,17 @@ class KubernetesApp(models.Model):
 
     def _mailgun_sending_domain(self):
         """The Mailgun domain the app sends from: the customer's own domain
-        chosen for mail once Mailgun verified it, else the host name's."""
+        chosen for mail once it took over (its SMTP credentials handed to the
+        app), else the host name's."""
+        self.ensure_one()
+        chosen = self._mailgun_chosen_domain()
+        if chosen.custom_domain_id and not chosen.sending_since:
+            return self.sudo().mailgun_domain_id
+        return chosen
+
+    def _mailgun_chosen_domain(self):
+        """The Mailgun domain the app is to send from: the customer's own
+        domain chosen for mail once Mailgun verified it, else the host name's."""
         self.ensure_one()
         custom = self.sudo().mailgun_domain_ids.filtered(
             lambda d: (

@@ -81,6 +81,12 @@ class MailgunDomain(models.Model):
         "mailgun.domain.record", "domain_id", string="DNS Records", readonly=True
     )
     smtp_login = fields.Char(string="SMTP Login", readonly=True)
+    sending_since = fields.Datetime(
+        readonly=True,
+        copy=False,
+        help="A customer's own domain: when the app got its SMTP credentials "
+        "and sender address (until then it sends from its host name).",
+    )
     adopted = fields.Boolean(
         readonly=True,
         help="The domain existed in Mailgun already and was taken over; its "
@@ -409,7 +415,7 @@ class MailgunDomain(models.Model):
         is applied again).  Nothing when the app sends from another domain."""
         self.ensure_one()
         domain = self.sudo()
-        if not domain.exists() or domain.app_id._mailgun_sending_domain() != domain:
+        if not domain.exists() or domain.app_id._mailgun_chosen_domain() != domain:
             return "Nothing to do: the app does not send from this domain."
         config = self._config()
         problem = self._config_problem(config)
@@ -437,7 +443,14 @@ class MailgunDomain(models.Model):
                 )
             )
             return str(error)
-        domain.smtp_login = login
+        domain.write(
+            {
+                "smtp_login": login,
+                "sending_since": fields.Datetime.now()
+                if domain.custom_domain_id
+                else False,
+            }
+        )
         app = domain.app_id
         app._mailgun_set_mail_from(
             sender_address(config["sender_local_part"], domain.name)
@@ -540,6 +553,15 @@ class MailgunDomain(models.Model):
         if failed:
             failed.write({"state": "pending", "last_error": False})
             failed._enqueue_register()
+        # Customers' domains verified for mail whose switch a refused key
+        # (or an error) stopped: switch again.
+        self.sudo().search(
+            [
+                ("custom_domain_id", "!=", False),
+                ("state", "=", "active"),
+                ("sending_since", "=", False),
+            ]
+        )._enqueue_take_over()
         self.env["kubernetes.app"]._mailgun_resume_invitations()
 
     # ------------------------------------------------------------------

@@ -87,6 +87,39 @@ class TestCustomDomainMail(MailgunCase):
         )
         self.assertEqual(self._variable(app, "mail_from"), "noreply@acme.example.org")
 
+    def test_a_refused_switch_keeps_the_host_name_and_is_done_with_a_new_key(self):
+        """Mailgun verified the customer's domain but refused the switch (a
+        revoked key): the app still sends from its host name, and says so;
+        saving a working key switches it."""
+        app = self._create("acme")
+        host_domain = app.mailgun_domain_id
+        domain = self._verified_domain(app)
+        with trap_jobs() as trap:
+            domain._use_for_mail(True)
+            self._perform_all(trap)
+        custom = domain.mailgun_domain_ids
+        self.mailgun.set_domain_active(DOMAIN)
+        self.mailgun.inject_fault(401, path_contains="/credentials")
+        with trap_jobs() as trap:
+            self.env["mailgun.domain"]._cron_verify()
+            self._perform_all(trap)
+        self.assertEqual(custom.state, "active")
+        self.assertFalse(custom.sending_since)
+        self.assertEqual(app._mailgun_sending_domain(), host_domain)
+        self.assertFalse(domain._mail_sender_info()["sending"])
+        self.assertEqual(
+            self._variable(app, "smtp_user"), "postmaster@acme.example.org"
+        )
+        # The operator saves the (working) key again: the switch is done.
+        with trap_jobs() as trap:
+            self.env["mailgun.domain"]._after_config_change()
+            self._perform_all(trap)
+        self.assertTrue(custom.sending_since)
+        self.assertEqual(app._mailgun_sending_domain(), custom)
+        self.assertTrue(domain._mail_sender_info()["sending"])
+        self.assertEqual(self._variable(app, "smtp_user"), f"postmaster@{DOMAIN}")
+        self.assertEqual(self._variable(app, "mail_from"), f"noreply@{DOMAIN}")
+
     def test_removing_the_domain_stops_its_mail(self):
         app = self._create("acme")
         domain = self._verified_domain(app)
