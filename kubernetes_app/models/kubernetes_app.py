@@ -14,7 +14,7 @@ import datetime
 import json
 import logging
 
-from psycopg2.errors import LockNotAvailable
+from psycopg2.errors import LockNotAvailable, SerializationFailure
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -132,6 +132,23 @@ DEFAULT_CUSTOM_DOMAIN_LIMIT = 3
 #: domains, its Mailgun credentials): every 15 s, for up to 10 minutes.
 APPLY_AGAIN_WAIT_SECONDS = 15
 APPLY_AGAIN_WAIT_RETRIES = 40
+
+
+def lock_rows(records):
+    """Lock the rows of ``records`` for this transaction (``FOR NO KEY UPDATE
+    NOWAIT``, in a savepoint): False when another transaction holds one of
+    them, or changed it since this one began; the caller retries later."""
+    try:
+        # A lock conflict is expected here: keep "bad query" out of the log.
+        with mute_logger("odoo.sql_db"), records.env.cr.savepoint(flush=False):
+            records.env.cr.execute(
+                f"SELECT id FROM {records._table} WHERE id IN %s "  # noqa: S608
+                "FOR NO KEY UPDATE NOWAIT",
+                (tuple(records.ids),),
+            )
+    except (LockNotAvailable, SerializationFailure):
+        return False
+    return True
 
 
 class KubernetesApp(models.Model):
@@ -1036,16 +1053,7 @@ class KubernetesApp(models.Model):
 
     def _lock_for_job(self):
         """Lock the app rows for a job; False when another transaction holds them."""
-        try:
-            # A lock conflict is expected here: keep "bad query" out of the log.
-            with mute_logger("odoo.sql_db"), self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    "SELECT id FROM kubernetes_app WHERE id IN %s FOR NO KEY UPDATE NOWAIT",
-                    (tuple(self.ids),),
-                )
-        except LockNotAvailable:
-            return False
-        return True
+        return lock_rows(self)
 
     # ------------------------------------------------------------------
     # Lifecycle: suspend, resume, terminate

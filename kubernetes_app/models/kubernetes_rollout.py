@@ -14,11 +14,8 @@ no app twice.
 
 import datetime
 
-from psycopg2.errors import LockNotAvailable, SerializationFailure
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import mute_logger
 from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -26,6 +23,7 @@ from odoo.addons.queue_job.job import identity_exact
 
 from mintcloud.rollout import Candidate, Line, Strategy, counts, next_step, plan
 
+from .kubernetes_app import lock_rows
 from .kubernetes_rollout_line import LOCK_RETRY_SECONDS, STARTED
 
 CHANNEL = "root.kubernetes"
@@ -446,15 +444,7 @@ class KubernetesRollout(models.Model):
 
     def _lock(self):
         """Lock the rollout row; False when another transaction holds it."""
-        try:
-            with mute_logger("odoo.sql_db"), self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    "SELECT id FROM kubernetes_rollout WHERE id IN %s FOR NO KEY UPDATE NOWAIT",
-                    (tuple(self.ids),),
-                )
-        except (LockNotAvailable, SerializationFailure):
-            return False
-        return True
+        return lock_rows(self)
 
     def _job_step(self):
         """Start the lines of the current batch, go on, halt or finish.

@@ -12,11 +12,9 @@ awaited before the next step, and a failed one leaves the old pods serving.
 import datetime
 
 import yaml
-from psycopg2.errors import LockNotAvailable, SerializationFailure
 
 from odoo import _, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
@@ -29,6 +27,8 @@ from mintcloud.render import render_manifests
 from mintcloud.rollout import STARTED, code_image, needs_upgrade, skip_reason
 from mintcloud.rollout import Candidate as _Candidate
 from mintcloud.status import collect_status
+
+from .kubernetes_app import lock_rows
 
 CHANNEL = "root.kubernetes"
 LINE_STATES = [
@@ -167,20 +167,7 @@ class KubernetesRolloutLine(models.Model):
     def _try_lock(self):
         """The lines whose rows this transaction could lock now (the others
         are being changed by another job, or were since this one began)."""
-        locked = self.browse()
-        for line in self:
-            try:
-                # A conflict is expected here: keep "bad query" out of the log.
-                with mute_logger("odoo.sql_db"), self.env.cr.savepoint(flush=False):
-                    self.env.cr.execute(
-                        "SELECT id FROM kubernetes_rollout_line WHERE id = %s "
-                        "FOR NO KEY UPDATE NOWAIT",
-                        (line.id,),
-                    )
-            except (LockNotAvailable, SerializationFailure):
-                continue
-            locked |= line
-        return locked
+        return self.filtered(lock_rows)
 
     def _advance(self):
         for line in self:
