@@ -260,17 +260,3 @@ def summary_us(samples_ns):
 def rate(count, seconds):
     """``count / seconds``, 0 when no time passed."""
     return count / seconds if seconds > 0 else 0.0
-
-
-class Stopwatch:
-    """Accumulates wall-clock time of ``with stopwatch:`` blocks."""
-
-    def __init__(self):
-        self.seconds = 0.0
-
-    def __enter__(self):
-        self._start = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.seconds += time.perf_counter() - self._start

@@ -30,7 +30,7 @@ from mintcloud.kube import (
     read_json,
     resource_for,
 )
-from mintcloud.tenancy import TenancyError, scope_problems
+from mintcloud.tenancy import TenancyError, _group, scope_problems
 
 APP_LABEL = "mint-cloud.ch/app"
 #: An object with this label set to "true" outlives its app: prune and
@@ -126,7 +126,7 @@ class ApplyResult:
 
 def inventory_key(api_version, kind, namespace, name):
     """``(group, kind, namespace, name)``: an object's identity in an inventory."""
-    return (_group(api_version or ""), kind, namespace, name)
+    return (_group(api_version), kind, namespace, name)
 
 
 def index_inventory(inventory):
@@ -181,10 +181,6 @@ def label_documents(docs, app_name):
                 _add_labels(template, labels)
         labelled.append(doc)
     return labelled
-
-
-def _group(api_version):
-    return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
 
 
 def _comparable(obj):

@@ -38,6 +38,7 @@ import idna
 
 from mintcloud.errors import PermanentError
 from mintcloud.kube import dynamic_client, get_object, resource_for
+from mintcloud.names import describe_char
 
 #: Stable rule codes, in the order the rules are checked.
 RULES = (
@@ -114,15 +115,6 @@ class DomainError(PermanentError):
 
 def _problem(code, message, **params):
     return {"code": code, "message": message, "params": params}
-
-
-def _describe(char):
-    if char == " ":
-        return "a space"
-    if char.isascii() and char.isprintable():
-        return repr(char)
-    name = unicodedata.name(char, "")
-    return f"U+{ord(char):04X} {name}".strip()
 
 
 # --- normalising ----------------------------------------------------------------
@@ -232,8 +224,8 @@ def _to_ascii(label):
         if bad is not None:
             return None, _problem(
                 "charset",
-                f"{_describe(bad)} is not allowed in a domain",
-                char=_describe(bad),
+                f"{describe_char(bad)} is not allowed in a domain",
+                char=describe_char(bad),
             )
         return None, _problem(
             "idna",
@@ -281,8 +273,8 @@ def _normalise(text):
         return None, [
             _problem(
                 "charset",
-                f"{_describe(bad)} is not allowed in a domain",
-                char=_describe(bad),
+                f"{describe_char(bad)} is not allowed in a domain",
+                char=describe_char(bad),
             )
         ]
     if mapped.endswith("."):
@@ -299,8 +291,8 @@ def _normalise(text):
             return None, problems + [
                 _problem(
                     "charset",
-                    f"{_describe(bad)} is not allowed in a domain",
-                    char=_describe(bad),
+                    f"{describe_char(bad)} is not allowed in a domain",
+                    char=describe_char(bad),
                 )
             ]
         labels.append(ascii_label)

@@ -24,7 +24,7 @@ from mintcloud.apply import APP_LABEL
 from mintcloud.errors import KubeApiError
 from mintcloud.kube import get_text
 from mintcloud.redact import redact_text
-from mintcloud.status import job_status, workload_status
+from mintcloud.status import _get, job_status, workload_status
 
 #: Seconds a read from the Cluster tab or a log dialog may take per request.
 OBSERVE_TIMEOUT = 5
@@ -79,16 +79,6 @@ NO_HEALTH_STATES = ("draft", "dry-run", "suspended", "terminated")
 
 
 # --- small helpers ------------------------------------------------------------
-
-
-def _get(obj, *path, default=None):
-    for key in path:
-        if not isinstance(obj, dict):
-            return default
-        obj = obj.get(key)
-        if obj is None:
-            return default
-    return obj
 
 
 def parse_time(value):

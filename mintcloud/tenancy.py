@@ -99,6 +99,7 @@ class TenancyError(PermanentError):
 
 
 def _group(api_version):
+    """The API group of ``api_version`` (``""`` for the core group or None)."""
     return api_version.rsplit("/", 1)[0] if "/" in (api_version or "") else ""
 
 
@@ -187,29 +188,39 @@ def _document_problems(doc, policy):
                 f"namespace {policy.namespace!r}"
             ]
         return []
-    if (group, kind) in CLUSTER_SCOPED:
-        return [_cluster_scoped(kind_entry(group, kind), policy)]
+    namespaced = (group, kind) not in CLUSTER_SCOPED
+    scope = _scope_problem(group, kind, metadata, policy.namespace, namespaced)
+    if not namespaced:
+        return [scope]
     problems = []
     if not policy.allows_kind(group, kind):
         problems.append(
             f"kind: {kind_entry(group, kind)} is not among the cluster's allowed "
             "kinds (Kubernetes > Clusters, Allowed Kinds)"
         )
-    namespace = metadata.get("namespace")
-    if namespace not in (None, "", policy.namespace):
-        problems.append(
-            f"metadata.namespace: {namespace!r} is not the app's namespace "
-            f"{policy.namespace!r}"
-        )
+    if scope:
+        problems.append(scope)
     if (group, kind) == ("rbac.authorization.k8s.io", "RoleBinding"):
         problems += _role_binding_problems(doc, policy)
     return problems
 
 
-def _cluster_scoped(entry, policy):
+def _scope_problem(group, kind, metadata, namespace, namespaced):
+    """The scope rule a document breaks (a message), or None.
+
+    A namespaced object must be in ``namespace`` (or name none); a
+    cluster-scoped one must be the app's own ``Namespace``.
+    """
+    if namespaced:
+        found = metadata.get("namespace")
+        if found in (None, "", namespace):
+            return None
+        return f"metadata.namespace: {found!r} is not the app's namespace {namespace!r}"
+    if (group, kind) == ("", "Namespace") and metadata.get("name") == namespace:
+        return None
     return (
-        f"kind: {entry} is cluster-scoped; an app may only create objects in its "
-        f"namespace {policy.namespace!r}"
+        f"kind: {kind_entry(group, kind)} is cluster-scoped; an app may only "
+        f"create objects in its namespace {namespace!r}"
     )
 
 
@@ -237,16 +248,7 @@ def scope_problems(docs, namespace, is_namespaced):
     for index, doc in enumerate(docs, start=1):
         group, kind = _group(doc.get("apiVersion")), doc.get("kind") or ""
         metadata = doc.get("metadata") or {}
-        where = _where(None, index, doc)
-        if is_namespaced(doc):
-            ns = metadata.get("namespace")
-            if ns not in (None, "", namespace):
-                problems.append(
-                    f"{where}: metadata.namespace: {ns!r} is not the app's "
-                    f"namespace {namespace!r}"
-                )
-        elif (group, kind) != ("", "Namespace") or metadata.get("name") != namespace:
-            problems.append(
-                f"{where}: {_cluster_scoped(kind_entry(group, kind), TenantPolicy(namespace))}"
-            )
+        problem = _scope_problem(group, kind, metadata, namespace, is_namespaced(doc))
+        if problem:
+            problems.append(f"{_where(None, index, doc)}: {problem}")
     return problems

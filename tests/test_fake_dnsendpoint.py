@@ -11,7 +11,6 @@ import pathlib
 
 import pytest
 import urllib3
-from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import NotFoundError
 
 from mintcloud.apply import apply_app
@@ -28,11 +27,6 @@ TEMPLATE = (
     pathlib.Path(__file__).resolve().parent.parent
     / "kubernetes_manifest/static/manifests/mailgun-dns.yaml"
 ).read_text(encoding="utf-8")
-
-
-@pytest.fixture
-def dyn(kube_client, tmp_path):
-    return DynamicClient(kube_client, cache_file=str(tmp_path / "discovery.json"))
 
 
 def endpoint(name="acme-mailgun", namespace="acme", targets=("v=spf1 -all",)):

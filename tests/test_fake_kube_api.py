@@ -16,22 +16,6 @@ from tests.fakes.kube_api import FakeKubeServer, RequestRecord
 NS = "default"
 
 
-@pytest.fixture
-def dyn(kube_client, tmp_path):
-    """A DynamicClient with its own discovery cache file."""
-    return DynamicClient(kube_client, cache_file=str(tmp_path / "discovery.json"))
-
-
-@pytest.fixture
-def core(kube_client):
-    return client.CoreV1Api(kube_client)
-
-
-@pytest.fixture
-def apps(kube_client):
-    return client.AppsV1Api(kube_client)
-
-
 def resource(dyn, api_version, kind):
     return dyn.resources.get(api_version=api_version, kind=kind)
 

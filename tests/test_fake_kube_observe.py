@@ -7,21 +7,10 @@ import pytest
 import urllib3
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
-from kubernetes.dynamic import DynamicClient
 
 from tests.fakes import kube_pods
 
 NS = "default"
-
-
-@pytest.fixture
-def core(kube_client):
-    return client.CoreV1Api(kube_client)
-
-
-@pytest.fixture
-def apps_api(kube_client):
-    return client.AppsV1Api(kube_client)
 
 
 def _deployment(name="web", replicas=2):
@@ -95,8 +84,8 @@ def test_add_pod_is_running_ready_and_listed_by_label(core, kube_api):
     assert listed.items[0].status.container_statuses[0].ready is True
 
 
-def test_start_pods_plays_the_deployment_controller(kube_api, apps_api):
-    apps_api.create_namespaced_deployment(NS, _deployment())
+def test_start_pods_plays_the_deployment_controller(kube_api, apps):
+    apps.create_namespaced_deployment(NS, _deployment())
     names = kube_api.start_pods("Deployment", "web", NS)
     assert len(names) == 2 and all(n.startswith("web-") for n in names)
     # <deployment>-<replica set hash>-<random>: one ReplicaSet for both.
@@ -155,11 +144,11 @@ def test_start_pods_of_a_statefulset_and_errors(kube_api):
         kube_api.crash_container("missing", NS)
 
 
-def test_statefulset_pods_are_numbered(kube_api, apps_api):
+def test_statefulset_pods_are_numbered(kube_api, apps):
     body = _deployment("db", replicas=2)
     body["kind"] = "StatefulSet"
     body["spec"]["serviceName"] = "db"
-    apps_api.create_namespaced_stateful_set(NS, body, _preload_content=False)
+    apps.create_namespaced_stateful_set(NS, body, _preload_content=False)
     assert kube_api.start_pods("StatefulSet", "db", NS) == ["db-0", "db-1"]
 
 
@@ -303,8 +292,7 @@ def test_logs_go_with_their_pod_and_with_reset(core, kube_api):
     assert _log(core, "web-1", NS) == ""
 
 
-def test_discovery_lists_the_log_subresource(kube_client, tmp_path):
-    dyn = DynamicClient(kube_client, cache_file=str(tmp_path / "discovery.json"))
+def test_discovery_lists_the_log_subresource(dyn):
     pods = dyn.resources.get(api_version="v1", kind="Pod")
     assert {"status", "log"} <= set(pods.subresources)
     assert pods.subresources["log"].verbs == ["get"]

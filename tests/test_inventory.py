@@ -8,7 +8,6 @@ import pytest
 from kubernetes import client as k8s
 
 from mintcloud.apply import APP_LABEL, apply_app, index_inventory
-from mintcloud.kube import api_client
 from mintcloud.render import render_manifests
 from mintcloud.variables import load_vars_yml
 
@@ -52,17 +51,11 @@ def api_requests(kube_api):
 
 
 @pytest.fixture
-def client(kube_api):
-    with api_client(host=kube_api.url) as client:
-        yield client
-
-
-@pytest.fixture
-def deployed(kube_api, client):
+def deployed(kube_api, kube_client):
     """The demo set applied once, as an app's first deployment (no inventory
     yet: every object is read before it is applied): ``(docs, inventory)``."""
     docs = demo_docs()
-    first = apply_app(client, "acme", NS, docs)
+    first = apply_app(kube_client, "acme", NS, docs)
     assert first.ok, first.errors
     kube_api.reset_requests()
     return docs, first.inventory()
@@ -77,10 +70,10 @@ def test_the_inventory_holds_every_applied_object_with_its_version(deployed):
 
 
 def test_an_unchanged_re_apply_costs_objects_plus_one_requests(
-    kube_api, client, deployed
+    kube_api, kube_client, deployed
 ):
     docs, inventory = deployed
-    result = apply_app(client, "acme", NS, docs, inventory=inventory)
+    result = apply_app(kube_client, "acme", NS, docs, inventory=inventory)
 
     assert result.counts() == {"unchanged": len(docs) + 1}
     sent = api_requests(kube_api)
@@ -94,15 +87,15 @@ def test_an_unchanged_re_apply_costs_objects_plus_one_requests(
 
 
 def test_changes_are_configured_and_recreated_objects_created(
-    kube_api, client, deployed
+    kube_api, kube_client, deployed
 ):
     docs, inventory = deployed
     # An object deleted behind Mint Cloud's back is made again: "created".
-    k8s.CoreV1Api(client).delete_namespaced_persistent_volume_claim(
+    k8s.CoreV1Api(kube_client).delete_namespaced_persistent_volume_claim(
         "acme-filestore", NS
     )
     changed = demo_docs(odoo_workers=7)  # the Secret's odoo.conf, a pod annotation
-    result = apply_app(client, "acme", NS, changed, inventory=inventory)
+    result = apply_app(kube_client, "acme", NS, changed, inventory=inventory)
     actions = {(o.kind, o.name): o.action for o in result.objects}
     assert actions[("Secret", "acme-secrets")] == "configured"
     assert actions[("Deployment", "acme-odoo")] == "configured"
@@ -111,11 +104,11 @@ def test_changes_are_configured_and_recreated_objects_created(
 
 
 def test_an_object_that_left_the_manifests_is_pruned_without_a_list(
-    kube_api, client, deployed
+    kube_api, kube_client, deployed
 ):
     docs, inventory = deployed
     without_ingress = [d for d in docs if d["kind"] != "Ingress"]
-    result = apply_app(client, "acme", NS, without_ingress, inventory=inventory)
+    result = apply_app(kube_client, "acme", NS, without_ingress, inventory=inventory)
 
     assert [
         (o.kind, o.name, o.action) for o in result.objects if o.action == "pruned"
@@ -126,21 +119,25 @@ def test_an_object_that_left_the_manifests_is_pruned_without_a_list(
     assert [r.path for r in gets] == ["/api/v1/namespaces/acme"], "no LIST"
     assert len(sent) == len(without_ingress) + 1 + 1  # namespace, applies, DELETE
     # The new inventory no longer holds it: the next run prunes nothing.
-    again = apply_app(client, "acme", NS, without_ingress, inventory=result.inventory())
+    again = apply_app(
+        kube_client, "acme", NS, without_ingress, inventory=result.inventory()
+    )
     assert "pruned" not in again.counts()
 
 
-def test_prune_from_the_inventory_never_touches_another_app(kube_api, client, deployed):
+def test_prune_from_the_inventory_never_touches_another_app(
+    kube_api, kube_client, deployed
+):
     docs, inventory = deployed
     other = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": "acme-int-settings"},
     }
-    assert apply_app(client, "acme-int", NS, [other]).ok
+    assert apply_app(kube_client, "acme-int", NS, [other]).ok
     elsewhere = copy.deepcopy(other)
     elsewhere["metadata"]["name"] = "acme-settings"
-    assert apply_app(client, "acme", "globex", [elsewhere]).ok
+    assert apply_app(kube_client, "acme", "globex", [elsewhere]).ok
     # An inventory that (wrongly) names objects outside the app's namespace
     # prunes nothing there.
     foreign = inventory + [
@@ -153,32 +150,34 @@ def test_prune_from_the_inventory_never_touches_another_app(kube_api, client, de
             "resourceVersion": "1",
         }
     ]
-    result = apply_app(client, "acme", NS, docs, inventory=foreign)
+    result = apply_app(kube_client, "acme", NS, docs, inventory=foreign)
     assert "pruned" not in result.counts()
     assert kube_api.get_object("v1", "ConfigMap", "acme-int-settings", NS)
     assert kube_api.get_object("v1", "ConfigMap", "acme-settings", "globex")
 
 
-def test_an_inventory_from_a_failed_run_holds_only_what_was_applied(kube_api, client):
+def test_an_inventory_from_a_failed_run_holds_only_what_was_applied(
+    kube_api, kube_client
+):
     docs = demo_docs()
     unknown = {
         "apiVersion": "example.com/v1",
         "kind": "Widget",
         "metadata": {"name": "w"},
     }
-    first = apply_app(client, "acme", NS, docs + [unknown])
+    first = apply_app(kube_client, "acme", NS, docs + [unknown])
     assert not first.ok and first.prune_skipped
     inventory = first.inventory()
     assert "Widget" not in {e["kind"] for e in inventory}
     assert len(inventory) == len(docs) + 1
     # The next run with it changes nothing and prunes nothing.
-    result = apply_app(client, "acme", NS, docs, inventory=inventory)
+    result = apply_app(kube_client, "acme", NS, docs, inventory=inventory)
     assert result.ok and result.counts() == {"unchanged": len(docs) + 1}
 
 
-def test_a_dry_run_ignores_the_inventory(kube_api, client, deployed):
+def test_a_dry_run_ignores_the_inventory(kube_api, kube_client, deployed):
     docs, inventory = deployed
-    result = apply_app(client, "acme", NS, docs, dry_run=True, inventory=inventory)
+    result = apply_app(kube_client, "acme", NS, docs, dry_run=True, inventory=inventory)
     assert result.dry_run and result.ok
     assert any(r.method == "GET" for r in api_requests(kube_api)), "reads as before"
     assert all(
@@ -202,8 +201,8 @@ def test_index_inventory():
     assert list(index) == [("apps", "Deployment", "a", "x")]
 
 
-def test_labels_still_mark_every_object(kube_api, client, deployed):
+def test_labels_still_mark_every_object(kube_api, kube_client, deployed):
     docs, inventory = deployed
-    apply_app(client, "acme", NS, docs, inventory=inventory)
+    apply_app(kube_client, "acme", NS, docs, inventory=inventory)
     labelled = kube_api.list_objects(label_selector=f"{APP_LABEL}=acme")
     assert len(labelled) == len(docs)

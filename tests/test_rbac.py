@@ -51,6 +51,7 @@ from mintcloud.kube import api_client, server_version
 from mintcloud.observe import collect_problems, read_app, read_log
 from mintcloud.render import render_manifests
 from mintcloud.status import collect_status
+from mintcloud.tenancy import _group
 from mintcloud.validate import validate_documents
 from mintcloud.variables import load_vars_yml
 from tests.fakes.kube_api import FakeKubeServer
@@ -102,10 +103,6 @@ PLURALS = {
     "CronJob": "cronjobs",
     "Ingress": "ingresses",
 }
-
-
-def _group(api_version):
-    return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
 
 
 SA_NAMESPACE = "mint-cloud-system"

@@ -63,6 +63,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 import yaml
 from kubernetes import client
+from kubernetes.dynamic import DynamicClient
 
 from tests.fakes import kube_dicts as d
 from tests.fakes import kube_pods as pods
@@ -898,4 +899,30 @@ def kube_client(kube_api):
     api_client.close()
 
 
-__all__ = ["FakeKubeServer", "RequestRecord", "kube_api", "kube_client"]
+@pytest.fixture
+def dyn(kube_client, tmp_path):
+    """A DynamicClient for ``kube_api`` with its own discovery cache file."""
+    return DynamicClient(kube_client, cache_file=str(tmp_path / "discovery.json"))
+
+
+@pytest.fixture
+def core(kube_client):
+    """``CoreV1Api`` for ``kube_api``."""
+    return client.CoreV1Api(kube_client)
+
+
+@pytest.fixture
+def apps(kube_client):
+    """``AppsV1Api`` for ``kube_api``."""
+    return client.AppsV1Api(kube_client)
+
+
+__all__ = [
+    "FakeKubeServer",
+    "RequestRecord",
+    "apps",
+    "core",
+    "dyn",
+    "kube_api",
+    "kube_client",
+]
